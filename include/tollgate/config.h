@@ -1,0 +1,109 @@
+#pragma once
+// The configuration contract. YAML is parsed once into these immutable structs
+// (see config_loader.h); components hold std::shared_ptr<const Config>.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tollgate {
+
+struct TlsConfig {
+  std::string cert_file;
+  std::string key_file;
+};
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  uint16_t port = 4000;
+  int threads = 0;  // 0: number of cores
+  std::size_t max_body_bytes = 10 * 1024 * 1024;
+  std::size_t max_header_bytes = 64 * 1024;
+  std::optional<TlsConfig> tls;
+  int header_timeout_ms = 30'000;  // time to receive a request's headers and body
+  int idle_timeout_ms = 60'000;    // keep-alive idle time between requests
+  int write_timeout_ms = 30'000;   // one write to a client
+  int drain_timeout_ms = 30'000;   // graceful shutdown deadline for in-flight requests
+  int keepalive_interval_ms = 15'000;  // SSE comment while an upstream is silent
+};
+
+enum class ProviderType { openai, openai_compatible, mock };
+
+struct MockOptions {
+  int chunks = 8;           // streamed content chunks
+  int chunk_delay_ms = 0;   // delay between chunks
+  int embedding_dimensions = 8;
+};
+
+struct ProviderConfig {
+  std::string name;
+  ProviderType type = ProviderType::openai;
+  std::string base_url;  // scheme://host[:port][/path], no trailing slash
+  std::string api_key;   // may be empty (local servers)
+  std::map<std::string, std::string> headers;  // extra upstream headers
+  // Name of a profile in data/provider_profiles.json (openai_compatible only).
+  // Empty: inferred from base_url's host, else "generic".
+  std::string profile;
+  MockOptions mock;
+};
+
+struct DeploymentConfig {
+  std::string provider;  // ProviderConfig::name
+  std::string model;     // upstream model id
+  double weight = 1.0;
+};
+
+struct PriceConfig {
+  double input_per_million = 0;
+  double output_per_million = 0;
+  std::optional<double> cached_input_per_million;
+};
+
+struct ModelConfig {
+  std::string name;  // what clients send as "model"
+  std::vector<DeploymentConfig> deployments;
+  std::vector<std::string> fallbacks;
+  std::optional<PriceConfig> price;  // overrides the bundled price table
+};
+
+struct RouterConfig {
+  int retries = 2;  // extra attempts per deployment group before fallbacks
+  int backoff_initial_ms = 200;
+  int backoff_max_ms = 5'000;
+  int retry_after_max_ms = 30'000;  // upstream retry-after is honoured up to this
+  int connect_ms = 5'000;
+  int first_byte_ms = 60'000;
+  int total_ms = 600'000;
+};
+
+struct KeyConfig {
+  std::string name;
+  std::string key;
+  std::vector<std::string> models;  // empty: every model
+};
+
+struct LoggingConfig {
+  std::string level = "info";
+  bool json = false;  // access log as one JSON object per line
+};
+
+struct Config {
+  ServerConfig server;
+  std::string master_key;
+  std::vector<ProviderConfig> providers;
+  std::vector<ModelConfig> models;
+  RouterConfig router;
+  std::vector<KeyConfig> keys;
+  LoggingConfig logging;
+  std::string price_file;  // optional JSON price table replacing the bundled one
+
+  const ProviderConfig* find_provider(const std::string& name) const;
+  const ModelConfig* find_model(const std::string& name) const;
+  // True when anyone may call without a key (no keys and no master key).
+  bool open_access() const { return keys.empty() && master_key.empty(); }
+};
+
+}  // namespace tollgate

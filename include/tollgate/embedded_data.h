@@ -1,0 +1,8 @@
+#pragma once
+// Data files compiled into the binary by cmake/EmbedData.cmake.
+#include <string_view>
+
+namespace tollgate::embedded {
+std::string_view prices();             // data/prices.json
+std::string_view provider_profiles();  // data/provider_profiles.json
+}  // namespace tollgate::embedded

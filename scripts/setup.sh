@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Tollgate needs to build and test.
+# Idempotent: packages already present are skipped, so a second run is fast.
+set -euo pipefail
+
+BUILD_PKGS=(build-essential cmake ninja-build ccache pkg-config
+  libboost1.81-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev
+  libgtest-dev libgmock-dev libsqlite3-dev libpqxx-dev ca-certificates curl)
+BENCH_PKGS=(nginx-light wrk)
+
+want=("${BUILD_PKGS[@]}")
+if [[ "${1:-}" == "--bench" ]]; then want+=("${BENCH_PKGS[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then exit 0; fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "setup: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
