@@ -13,6 +13,7 @@
 #   BENCH_DURATION=10      seconds of each wrk throughput run
 #   BENCH_REQUESTS=3000    sequential requests for the 1-connection latency and TTFB runs
 #   BENCH_BUILD_DIR=...    build directory (default: build-bench at the repo root)
+#   BENCH_GATEWAY_BIN=...  measure this gateway binary instead of building build-bench/tollgate
 #   BENCH_KEEP=1           keep the temp dir (configs, logs) and print its path
 # Exit status: 0 all targets met (or gateway skipped), 1 a target missed, 2 setup failed.
 set -euo pipefail
@@ -22,6 +23,7 @@ BUILD=${BENCH_BUILD_DIR:-$ROOT/build-bench}
 DURATION=${BENCH_DURATION:-10}
 REQUESTS=${BENCH_REQUESTS:-3000}
 SKIP_GATEWAY=${BENCH_SKIP_GATEWAY:-0}
+GATEWAY_BIN=${BENCH_GATEWAY_BIN:-}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tollgate-bench.XXXXXX")
 PIDS=()
 
@@ -72,7 +74,10 @@ fi
 log "building bench tools"
 cmake --build "$TOOLS_BUILD" -j "$(nproc)" --target bench_mock_upstream bench_ttfb >"$WORK/build-tools.log" 2>&1 \
   || { tail -n 40 "$WORK/build-tools.log" >&2; die "bench tools do not build"; }
-if [[ "$GATEWAY_STATUS" == ok ]]; then
+if [[ -n "$GATEWAY_BIN" && "$GATEWAY_STATUS" != skipped ]]; then
+  GATEWAY_STATUS=ok
+elif [[ "$GATEWAY_STATUS" == ok ]]; then
+  GATEWAY_BIN=$BUILD/tollgate
   log "building tollgate"
   if ! cmake --build "$BUILD" -j "$(nproc)" --target tollgate >"$WORK/build-gateway.log" 2>&1; then
     log "tollgate does not build (tail of log below); measuring the baselines only"
@@ -115,39 +120,56 @@ errs() { local a b; a=$(kv "$1" non2xx); b=$(kv "$1" sock_errors); echo $(( ${a:
 
 declare -A R  # R[target.metric]
 
-# measure TARGET PORT PID: fills R[TARGET.*]
-measure() {
-  local t=$1 port=$2 pid=$3 url="http://127.0.0.1:$2/" out
-  log "$t: warm-up"
+declare -A PORT PID  # per target: port to load, process whose RSS is sampled
+
+# throughput TARGET: fills R[TARGET.rps32], R[TARGET.err32]
+throughput() {
+  local t=$1 url="http://127.0.0.1:${PORT[$1]}/" out
+  log "$t: throughput, 32 connections, 1s warm-up + ${DURATION}s"
   timeout 30 wrk -t1 -c32 -d1s -s "$ROOT/bench/chat.lua" "$url" >/dev/null 2>&1 || true
-
-  log "$t: throughput, 32 connections, ${DURATION}s"
-  out=$(timeout $((DURATION + 20)) wrk -t1 -c32 -d"${DURATION}s" --timeout 5s -s "$ROOT/bench/chat.lua" "$url" | grep '^WRK') \
-    || out=""
+  out=$(timeout $((DURATION + 20)) wrk -t1 -c32 -d"${DURATION}s" --timeout 5s -s "$ROOT/bench/chat.lua" "$url" \
+    | grep '^WRK') || out=""
   R[$t.rps32]=$(kv "$out" rps); R[$t.err32]=$(errs "$out")
+}
 
-  log "$t: latency, 1 connection, $REQUESTS sequential requests"
-  out=$(timeout 60 "$TTFB_BIN" --port "$port" --requests "$REQUESTS" --warmup 200 2>>"$WORK/ttfb-$t.err") || log "$t: latency run had errors: $(tail -n 2 "$WORK/ttfb-$t.err")"
-  R[$t.p50]=$(kv "$out" total_p50_us); R[$t.p99]=$(kv "$out" total_p99_us)
+# sequential TARGET ROUND [--stream]: one round of bench_ttfb; appends its percentiles to
+# R[TARGET.<key>s] so that sequential_summary can take the median round.
+sequential() {
+  local t=$1 round=$2 out k
+  shift 2
+  out=$(timeout 60 "$TTFB_BIN" "$@" --port "${PORT[$t]}" --requests $((REQUESTS / ROUNDS)) --warmup 100 \
+    2>>"$WORK/ttfb-$t.err") || log "$t: sequential run $round $* had errors: $(tail -n 2 "$WORK/ttfb-$t.err")"
+  for k in total_p50_us total_p99_us ttfb_p50_us ttfb_p99_us; do
+    [[ -n "$(kv "$out" "$k")" ]] && R[$t.$k$*]+="$(kv "$out" "$k") "
+  done
+  return 0
+}
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]}'; }
 
-  log "$t: streaming TTFB, 1 connection, $REQUESTS sequential streams"
-  out=$(timeout 60 "$TTFB_BIN" --stream --port "$port" --requests "$REQUESTS" --warmup 200 2>>"$WORK/ttfb-$t.err") || log "$t: stream run had errors: $(tail -n 2 "$WORK/ttfb-$t.err")"
-  R[$t.ttfb50]=$(kv "$out" ttfb_p50_us); R[$t.ttfb99]=$(kv "$out" ttfb_p99_us)
-  R[$t.stream50]=$(kv "$out" total_p50_us); R[$t.events]=$(kv "$out" events_per_stream)
-
+# rss128 TARGET: 128 connections for 5 s, sampling VmRSS of PID[TARGET]
+rss128() {
+  local t=$1 url="http://127.0.0.1:${PORT[$1]}/" pid=${PID[$1]} out max=0 r wpid
   log "$t: 128 connections, 5s, sampling RSS of pid $pid"
   R[$t.rss0]=$(rss_kb "$pid")
   timeout 30 wrk -t1 -c128 -d5s --timeout 5s -s "$ROOT/bench/chat.lua" "$url" >"$WORK/wrk128-$t.out" 2>&1 &
-  local wpid=$! max=0 r
+  wpid=$!
   PIDS+=("$wpid")
   while kill -0 "$wpid" 2>/dev/null; do
-    r=$(rss_kb "$pid"); ((r > max)) && max=$r
+    r=$(rss_kb "$pid")
+    if ((r > max)); then max=$r; fi
     sleep 0.25
   done
   wait "$wpid" || true
   out=$(grep '^WRK' "$WORK/wrk128-$t.out" || true)
-  R[$t.rps128]=$(kv "$out" rps); R[$t.rss128]=$max
-  R[$t.err128]=$(errs "$out")
+  R[$t.rps128]=$(kv "$out" rps); R[$t.rss128]=$max; R[$t.err128]=$(errs "$out")
+}
+
+# Fraction of CPU busy over one second, in percent: the bench wants an otherwise idle machine.
+cpu_busy() {
+  local a b
+  a=($(head -n 1 /proc/stat)); sleep 1; b=($(head -n 1 /proc/stat))
+  awk -v u=$((b[1] + b[2] + b[3] + b[6] + b[7] - a[1] - a[2] - a[3] - a[6] - a[7])) \
+      -v i=$((b[4] + b[5] - a[4] - a[5])) 'BEGIN { printf "%.0f", 100 * u / (u + i + 1e-9) }'
 }
 
 # ---------------------------------------------------------------- mock upstream
@@ -218,7 +240,7 @@ models:
   - name: bench-model
     deployments: [{provider: mock-upstream, model: bench-model}]
 EOF
-  "$BUILD/tollgate" --config "$WORK/tollgate.yaml" >"$WORK/gateway.log" 2>&1 &
+  "$GATEWAY_BIN" --config "$WORK/tollgate.yaml" >"$WORK/gateway.log" 2>&1 &
   GATEWAY_PID=$!
   PIDS+=("$GATEWAY_PID")
   if wait_serving "$GATEWAY_PORT" "$GATEWAY_PID" gateway; then
@@ -230,13 +252,35 @@ EOF
 fi
 
 # ---------------------------------------------------------------- measure
-measure direct "$MOCK_PORT" "$MOCK_PID"
-measure nginx "$NGINX_PORT" "$NGINX_WORKER"
+PORT[direct]=$MOCK_PORT; PID[direct]=$MOCK_PID
+PORT[nginx]=$NGINX_PORT; PID[nginx]=$NGINX_WORKER
 TARGETS=(direct nginx)
 if [[ "$GATEWAY_STATUS" == ok ]]; then
-  measure gateway "$GATEWAY_PORT" "$GATEWAY_PID"
+  PORT[gateway]=$GATEWAY_PORT; PID[gateway]=$GATEWAY_PID
   TARGETS+=(gateway)
-  if ! kill -0 "$GATEWAY_PID" 2>/dev/null; then GATEWAY_STATUS="crashed during the run"; fi
+fi
+BUSY=$(cpu_busy)
+if ((BUSY > 20)); then log "warning: the machine is ${BUSY}% busy before the bench; numbers will be noisy"; fi
+
+for t in "${TARGETS[@]}"; do throughput "$t"; done
+# Sequential runs alternate between targets, so that drift (CPU frequency, neighbours)
+# spreads over all of them; each percentile reported is the median of the rounds.
+ROUNDS=3
+log "latency and streaming TTFB, 1 connection: $ROUNDS rounds of $((REQUESTS / ROUNDS)) requests per target"
+for round in $(seq "$ROUNDS"); do
+  for t in "${TARGETS[@]}"; do
+    sequential "$t" "$round"
+    sequential "$t" "$round" --stream
+  done
+done
+for t in "${TARGETS[@]}"; do
+  R[$t.p50]=$(median "${R[$t.total_p50_us]:-}"); R[$t.p99]=$(median "${R[$t.total_p99_us]:-}")
+  R[$t.ttfb50]=$(median "${R[$t.ttfb_p50_us--stream]:-}"); R[$t.ttfb99]=$(median "${R[$t.ttfb_p99_us--stream]:-}")
+  R[$t.stream50]=$(median "${R[$t.total_p50_us--stream]:-}")
+done
+for t in "${TARGETS[@]}"; do rss128 "$t"; done
+if [[ "$GATEWAY_STATUS" == ok ]] && ! kill -0 "$GATEWAY_PID" 2>/dev/null; then
+  GATEWAY_STATUS="crashed during the run"
 fi
 
 # ---------------------------------------------------------------- report
@@ -244,7 +288,8 @@ g() { local v=${R[$1]:-}; echo "${v:--}"; }
 mb() { awk -v k="${R[$1]:-}" 'BEGIN { if (k == "") print "-"; else printf "%.1f", k / 1024 }'; }
 {
   echo
-  echo "Tollgate bench  $(date -u +%Y-%m-%dT%H:%MZ)  $(nproc) cores  wrk -t1, ${DURATION}s; latency/TTFB over $REQUESTS sequential requests"
+  echo "Tollgate bench  $(date -u +%Y-%m-%dT%H:%MZ)  $(nproc) cores (${BUSY}% busy before start)  wrk -t1 ${DURATION}s;" \
+    "latency/TTFB: median of $ROUNDS rounds of $((REQUESTS / ROUNDS)) sequential requests"
   printf '%-8s | %9s | %9s | %9s | %10s | %10s | %10s | %9s | %9s | %s\n' \
     target rps@32 'p50@1 us' 'p99@1 us' 'ttfb p50' 'ttfb p99' 'stream p50' rps@128 'RSS@128' errors
   printf -- '---------+-----------+-----------+-----------+------------+------------+------------+-----------+-----------+-------\n'
