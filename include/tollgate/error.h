@@ -37,12 +37,12 @@ struct ApiError {
   static ApiError internal(std::string message);
 };
 
-// A small result type: a value or an ApiError. (std::expected is C++23.)
-template <class T>
+// A small result type: a value or an error. (std::expected is C++23.)
+template <class T, class E = ApiError>
 class Result {
  public:
   Result(T value) : v_(std::move(value)) {}
-  Result(ApiError error) : v_(std::move(error)) {}
+  Result(E error) : v_(std::move(error)) {}
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
   T& value() { return std::get<0>(v_); }
@@ -50,10 +50,10 @@ class Result {
   T& operator*() { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
-  const ApiError& error() const { return std::get<1>(v_); }
+  const E& error() const { return std::get<1>(v_); }
 
  private:
-  std::variant<T, ApiError> v_;
+  std::variant<T, E> v_;
 };
 
 }  // namespace tollgate

@@ -1,0 +1,18 @@
+#include "tollgate/request_context.h"
+
+namespace tollgate {
+
+const char* to_string(Endpoint e) {
+  switch (e) {
+    case Endpoint::chat_completions: return "chat_completions";
+    case Endpoint::completions: return "completions";
+    case Endpoint::embeddings: return "embeddings";
+    case Endpoint::models: return "models";
+    case Endpoint::model: return "model";
+    case Endpoint::health: return "health";
+    case Endpoint::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+}  // namespace tollgate

@@ -1,0 +1,69 @@
+#include "middleware/auth.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+namespace tollgate {
+namespace {
+
+std::array<unsigned char, 32> sha256(std::string_view s) {
+  std::array<unsigned char, 32> out{};
+  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), out.data());
+  return out;
+}
+
+}  // namespace
+
+std::string key_prefix(const std::string& key) {
+  return key.substr(0, std::min<std::size_t>(6, key.size() / 3)) + "...";
+}
+
+AuthMiddleware::AuthMiddleware(std::shared_ptr<const Config> config) : config_(std::move(config)) {
+  if (!config_->master_key.empty()) {
+    Principal p;
+    p.key_name = "master";
+    p.key_prefix = key_prefix(config_->master_key);
+    p.is_master = true;
+    entries_.push_back({sha256(config_->master_key), p});
+  }
+  for (const auto& k : config_->keys) {
+    Principal p;
+    p.key_name = k.name;
+    p.key_prefix = key_prefix(k.key);
+    p.allowed_models = k.models;
+    entries_.push_back({sha256(k.key), p});
+  }
+}
+
+std::string AuthMiddleware::presented_key(const RequestContext& ctx) {
+  std::string_view auth = ctx.authorization;
+  if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer ")) {
+    auth.remove_prefix(7);
+    while (!auth.empty() && auth.front() == ' ') auth.remove_prefix(1);
+    return std::string(auth);
+  }
+  return ctx.x_api_key;
+}
+
+boost::asio::awaitable<Decision> AuthMiddleware::on_request(RequestContext& ctx) {
+  if (config_->open_access()) {
+    ctx.principal = Principal{"anonymous", "", {}, false};
+    co_return std::nullopt;
+  }
+  const std::string key = presented_key(ctx);
+  if (key.empty()) {
+    co_return ApiError::unauthorized(
+        "Missing API key. Send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'.");
+  }
+  const auto digest = sha256(key);
+  const Entry* match = nullptr;
+  for (const auto& e : entries_) {
+    // Every entry is compared, so timing does not reveal which one matched.
+    if (CRYPTO_memcmp(e.digest.data(), digest.data(), digest.size()) == 0) match = &e;
+  }
+  if (!match) co_return ApiError::unauthorized("Incorrect API key provided.");
+  ctx.principal = match->principal;
+  co_return std::nullopt;
+}
+
+}  // namespace tollgate

@@ -1,0 +1,217 @@
+#include "providers/openai/openai_adapter.h"
+
+#include <algorithm>
+#include <cstdint>
+
+namespace tollgate::openai {
+namespace {
+
+using nlohmann::json;
+
+bool is_alnum9(std::string_view id) {
+  return id.size() == 9 && std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isalnum(c); });
+}
+
+void remap_tool_ids(json& messages) {
+  for (auto& m : messages) {
+    if (!m.is_object()) continue;
+    if (auto tc = m.find("tool_calls"); tc != m.end() && tc->is_array()) {
+      for (auto& call : *tc) {
+        if (call.is_object() && call.contains("id") && call["id"].is_string()) {
+          call["id"] = alnum9_tool_id(call["id"].get<std::string>());
+        }
+      }
+    }
+    if (auto id = m.find("tool_call_id"); id != m.end() && id->is_string()) {
+      *id = alnum9_tool_id(id->get<std::string>());
+    }
+  }
+}
+
+void apply_message_profile(json& body, const ProviderProfile& profile) {
+  auto messages = body.find("messages");
+  if (messages == body.end() || !messages->is_array()) return;
+  for (auto& m : *messages) {
+    if (!m.is_object()) continue;
+    for (const auto& f : profile.drop_message_fields) m.erase(f);
+    if (m.value("role", "") == "assistant") {
+      for (const auto& f : profile.drop_assistant_fields) m.erase(f);
+    }
+  }
+  if (profile.tool_call_id_alnum9) remap_tool_ids(*messages);
+}
+
+std::string path_for(Endpoint e) {
+  switch (e) {
+    case Endpoint::chat_completions: return "/chat/completions";
+    case Endpoint::completions: return "/completions";
+    case Endpoint::embeddings: return "/embeddings";
+    default: return {};
+  }
+}
+
+std::string error_message_from(const json& j) {
+  // {"error":{"message":..}}, {"error":"..."}, {"object":"error","message":..}, {"message":..}
+  if (auto e = j.find("error"); e != j.end()) {
+    if (e->is_string()) return e->get<std::string>();
+    if (e->is_object() && e->contains("message") && (*e)["message"].is_string()) return (*e)["message"].get<std::string>();
+  }
+  if (auto m = j.find("message"); m != j.end() && m->is_string()) return m->get<std::string>();
+  if (auto d = j.find("detail"); d != j.end() && d->is_string()) return d->get<std::string>();
+  return {};
+}
+
+std::string error_field(const json& j, const char* key) {
+  const json* src = &j;
+  if (auto e = j.find("error"); e != j.end() && e->is_object()) src = &*e;
+  if (auto it = src->find(key); it != src->end()) {
+    if (it->is_string()) return it->get<std::string>();
+    if (it->is_number_integer()) return std::to_string(it->get<int64_t>());
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string alnum9_tool_id(std::string_view original) {
+  if (is_alnum9(original)) return std::string(original);
+  // FNV-1a 64, then base62: stable across processes and versions.
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : original) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  static const char* alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  std::string out(9, '0');
+  for (int i = 0; i < 9; ++i) {
+    out[i] = alphabet[h % 62];
+    h /= 62;
+    if (h == 0) h = 0x9E3779B97F4A7C15ull ^ static_cast<uint64_t>(i);
+  }
+  return out;
+}
+
+Result<PreparedRequest> prepare_request(Endpoint endpoint, const json& client_body,
+                                        const DeploymentConfig& deployment,
+                                        const ProviderProfile& profile,
+                                        std::vector<std::string>& notes) {
+  PreparedRequest out;
+  out.path = path_for(endpoint);
+  if (out.path.empty()) return ApiError::internal("endpoint has no upstream route");
+
+  json body = client_body;
+  body["model"] = deployment.model;
+
+  if (profile.require_n_equals_1 && body.contains("n") && body["n"] != 1) {
+    return ApiError::bad_request("this model supports only n=1", "n", "unsupported_parameter");
+  }
+  for (const auto& p : profile.drop_params) {
+    if (body.erase(p) > 0) notes.push_back("dropped " + p);
+  }
+  for (const auto& [from, to] : profile.rename_params) {
+    if (auto it = body.find(from); it != body.end()) {
+      body[to] = *it;
+      body.erase(from);
+    }
+  }
+  if (endpoint != Endpoint::embeddings && body.value("stream", false) && profile.stream_usage_opt_in) {
+    // Usage is always metered, whatever the client asked (DESIGN invariant 4);
+    // the normalizer strips the chunk again for clients that did not ask.
+    auto& so = body["stream_options"];
+    if (!so.is_object()) so = json::object();
+    so["include_usage"] = true;
+  }
+  apply_message_profile(body, profile);
+  out.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return out;
+}
+
+Result<json> normalize_response(Endpoint endpoint, json upstream, const ProviderProfile& profile,
+                                Usage& usage) {
+  if (!upstream.is_object()) return ApiError::bad_gateway("upstream returned a non-object JSON body", "upstream_protocol_error");
+  if (auto u = upstream.find("usage"); u != upstream.end() && u->is_object()) usage = usage_from_openai(*u);
+  for (const auto& path : profile.usage_paths) {
+    const json* cur = &upstream;
+    std::size_t start = 0;
+    while (cur && start <= path.size()) {
+      auto end = std::min(path.find('.', start), path.size());
+      auto it = cur->is_object() ? cur->find(path.substr(start, end - start)) : cur->end();
+      cur = cur->is_object() && it != cur->end() ? &*it : nullptr;
+      start = end + 1;
+    }
+    if (cur && cur->is_object()) {
+      usage = usage_from_openai(*cur);
+      upstream["usage"] = usage.to_openai_json();
+    }
+  }
+  for (const auto& f : profile.strip_chunk_fields) upstream.erase(f);
+
+  if (endpoint == Endpoint::embeddings) {
+    if (!upstream.contains("data") || !upstream["data"].is_array()) {
+      return ApiError::bad_gateway("upstream embeddings response has no data array", "upstream_protocol_error");
+    }
+    return upstream;
+  }
+  auto choices = upstream.find("choices");
+  if (choices == upstream.end() || !choices->is_array()) {
+    return ApiError::bad_gateway("upstream response has no choices", "upstream_protocol_error");
+  }
+  for (auto& c : *choices) {
+    if (!c.is_object()) continue;
+    auto fr = c.find("finish_reason");
+    if (fr != c.end() && fr->is_string()) {
+      auto m = profile.finish_reasons.find(fr->get<std::string>());
+      if (m != profile.finish_reasons.end()) *fr = m->second;
+    } else if (fr == c.end() || fr->is_null()) {
+      bool tools = c.contains("message") && c["message"].is_object() && c["message"].contains("tool_calls");
+      c["finish_reason"] = tools ? "tool_calls" : "stop";
+    }
+  }
+  return upstream;
+}
+
+UpstreamFailure map_upstream_error(int status, std::string_view body, std::optional<int> retry_after_seconds) {
+  json j = json::parse(body, nullptr, false);
+  std::string upstream_message = j.is_discarded() ? std::string() : error_message_from(j);
+  std::string upstream_code = j.is_discarded() ? std::string() : error_field(j, "code");
+  std::string upstream_param = j.is_discarded() ? std::string() : error_field(j, "param");
+  auto with_detail = [&](std::string base) {
+    return upstream_message.empty() ? base : base + ": " + upstream_message;
+  };
+
+  if (status == 401 || status == 403) {
+    // Upstream messages about the provider key can echo parts of it. Another
+    // deployment may hold a working key, so this fails over like a 5xx.
+    return {ApiError::bad_gateway("the upstream provider rejected the gateway's credentials", "upstream_auth_error"),
+            FailureClass::server};
+  }
+  if (status == 429) {
+    auto e = ApiError::rate_limited(with_detail("upstream rate limit reached"), retry_after_seconds);
+    if (upstream_code == "insufficient_quota") e.code = upstream_code;
+    return {e, FailureClass::rate_limited};
+  }
+  if (status == 408 || status == 504) {
+    return {ApiError::gateway_timeout(with_detail("upstream timed out")), FailureClass::timeout};
+  }
+  if (status == 503 || status == 529) {
+    return {ApiError::unavailable(with_detail("upstream overloaded"), retry_after_seconds.value_or(1)),
+            FailureClass::server};
+  }
+  if (status >= 500) {
+    return {ApiError::bad_gateway(with_detail("upstream error (HTTP " + std::to_string(status) + ")")),
+            FailureClass::server};
+  }
+  if (status == 404) {
+    return {ApiError::bad_gateway(with_detail("upstream does not serve the configured model or route"),
+                                  "upstream_not_found"),
+            FailureClass::client};
+  }
+  if (status == 413) {
+    return {ApiError::payload_too_large(with_detail("upstream rejected the request size")), FailureClass::client};
+  }
+  auto e = ApiError::bad_request(upstream_message.empty() ? "upstream rejected the request" : upstream_message,
+                                 upstream_param, upstream_code.empty() ? "upstream_bad_request" : upstream_code);
+  return {e, FailureClass::client};
+}
+
+}  // namespace tollgate::openai

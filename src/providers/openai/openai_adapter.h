@@ -1,0 +1,57 @@
+#pragma once
+// Pure translation between the gateway's OpenAI-shaped requests and an OpenAI
+// or OpenAI-compatible upstream, driven by a ProviderProfile (wire formats §5).
+// No I/O; every function is deterministic and tested with fixtures.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tollgate/config.h"
+#include "tollgate/error.h"
+#include "tollgate/provider.h"
+#include "tollgate/provider_profile.h"
+#include "tollgate/request_context.h"
+#include "tollgate/usage.h"
+
+namespace tollgate::openai {
+
+struct PreparedRequest {
+  std::string path;  // appended to the provider's base_url, e.g. "/chat/completions"
+  std::string body;
+};
+
+// The upstream request for `endpoint`. The model becomes the deployment's
+// model; streams always ask for usage where the profile allows it; profile
+// renames and drops apply. `notes` collects human-readable adjustments
+// (e.g. "dropped logprobs") for the x-tollgate-notes response header.
+Result<PreparedRequest> prepare_request(Endpoint endpoint, const nlohmann::json& client_body,
+                                        const DeploymentConfig& deployment,
+                                        const ProviderProfile& profile,
+                                        std::vector<std::string>& notes);
+
+// A non-streaming upstream body made safe for clients: finish reasons mapped,
+// upstream-only fields stripped, usage extracted into `usage`.
+Result<nlohmann::json> normalize_response(Endpoint endpoint, nlohmann::json upstream,
+                                          const ProviderProfile& profile, Usage& usage);
+
+struct UpstreamFailure {
+  ApiError error;
+  FailureClass failure = FailureClass::server;
+};
+
+// Maps an upstream error status and body (any of the family's error shapes)
+// to what the client sees. An upstream 401/403 concerns the gateway's own
+// provider key, so it becomes 502, never a client 401.
+UpstreamFailure map_upstream_error(int status, std::string_view body,
+                                   std::optional<int> retry_after_seconds);
+
+// Mistral needs tool-call ids of exactly 9 [a-zA-Z0-9]; ids that already
+// qualify are kept, others are hashed deterministically so that an assistant
+// turn and its tool results stay paired.
+std::string alnum9_tool_id(std::string_view original);
+
+}  // namespace tollgate::openai

@@ -1,0 +1,206 @@
+#include "server/gateway.h"
+
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include "middleware/auth.h"
+#include "middleware/model_access.h"
+#include "middleware/request_validation.h"
+#include "providers/mock/mock_provider.h"
+#include "providers/openai/openai_provider.h"
+#include "server/worker.h"
+
+namespace tollgate {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+bool is_loopback_host(const std::string& host) {
+  if (host == "localhost") return true;
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(host, ec);
+  return !ec && addr.is_loopback();
+}
+
+Worker::Worker(std::shared_ptr<SharedState> st, const GatewayOptions& options,
+               std::shared_ptr<asio::ssl::context> server_tls_ctx, std::shared_ptr<asio::ssl::context> client_tls,
+               uint64_t seed)
+    : state(std::move(st)), server_tls(std::move(server_tls_ctx)), pool(ioc.get_executor(), std::move(client_tls)) {
+  std::map<std::string, std::unique_ptr<Provider>> providers;
+  for (const auto& p : state->config->providers) {
+    if (p.type == ProviderType::mock) {
+      providers[p.name] = std::make_unique<MockProvider>(p);
+    } else {
+      providers[p.name] = std::make_unique<OpenAiProvider>(p, pool);
+    }
+  }
+  router = std::make_unique<Router>(state->config, std::move(providers), options.sleep ? options.sleep : timer_sleep(), seed);
+}
+
+void Worker::listen(const tcp::endpoint& ep, bool reuse_port) {
+  acceptor.open(ep.protocol());
+  acceptor.set_option(asio::socket_base::reuse_address(true));
+  if (reuse_port) {
+    int one = 1;
+    ::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  }
+  acceptor.bind(ep);
+  acceptor.listen(asio::socket_base::max_listen_connections);
+}
+
+void Worker::start_accepting() {
+  asio::co_spawn(
+      ioc,
+      [this]() -> asio::awaitable<void> {
+        for (;;) {
+          auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+          if (ec) {
+            if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+            // EMFILE and friends: log (rate-limited by the pause) and go on.
+            spdlog::warn("accept failed: {}", ec.message());
+            asio::steady_timer pause(ioc, std::chrono::milliseconds(50));
+            co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+            continue;
+          }
+          start_session(*this, std::move(socket));
+        }
+      },
+      asio::detached);
+}
+
+void Worker::drain() {
+  boost::system::error_code ec;
+  acceptor.close(ec);
+  // on_drain may close a session, which erases itself later; copy first.
+  std::vector<SessionControl*> copy(sessions.begin(), sessions.end());
+  for (auto* s : copy) s->on_drain();
+}
+
+void Worker::force_close() {
+  std::vector<SessionControl*> copy(sessions.begin(), sessions.end());
+  for (auto* s : copy) s->force_close();
+  pool.close_all();
+}
+
+namespace {
+
+std::shared_ptr<asio::ssl::context> make_client_tls() {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  ctx->set_default_verify_paths();
+  ctx->set_verify_mode(asio::ssl::verify_peer);
+  ctx->set_options(asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                   asio::ssl::context::no_tlsv1_1);
+  return ctx;
+}
+
+std::shared_ptr<asio::ssl::context> make_server_tls(const TlsConfig& tls) {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                   asio::ssl::context::single_dh_use);
+  ctx->use_certificate_chain_file(tls.cert_file);
+  ctx->use_private_key_file(tls.key_file, asio::ssl::context::pem);
+  return ctx;
+}
+
+}  // namespace
+
+Gateway::Gateway(std::shared_ptr<const Config> config, GatewayOptions options)
+    : state_(std::make_shared<SharedState>()), options_(std::move(options)) {
+  state_->config = config;
+  if (!config->price_file.empty()) {
+    std::ifstream in(config->price_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto table = PriceTable::from_json(text.str());
+    if (!table) throw std::runtime_error("price_file " + config->price_file + ": " + table.error().message);
+    state_->prices = table.value();
+  } else {
+    state_->prices = PriceTable::bundled();
+  }
+  state_->chain.add(std::make_shared<AuthMiddleware>(config));
+  state_->chain.add(std::make_shared<RequestValidation>());
+  state_->chain.add(std::make_shared<ModelAccess>(config));
+}
+
+Gateway::~Gateway() { shutdown(); }
+
+uint16_t Gateway::start() {
+  const auto& cfg = *state_->config;
+  host_ = cfg.server.host;
+  if (cfg.open_access() && !is_loopback_host(host_)) {
+    spdlog::warn("no keys and no master_key configured: serving on loopback (127.0.0.1) only instead of {}", host_);
+    host_ = "127.0.0.1";
+  }
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(host_ == "localhost" ? "127.0.0.1" : host_, ec);
+  if (ec) throw std::runtime_error("cannot listen on host \"" + host_ + "\": not an IP address");
+
+  std::shared_ptr<asio::ssl::context> server_tls;
+  if (cfg.server.tls) server_tls = make_server_tls(*cfg.server.tls);
+  auto client_tls = make_client_tls();
+
+  int threads = cfg.server.threads > 0 ? cfg.server.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  uint64_t seed = options_.seed ? options_.seed : std::random_device{}();
+  tcp::endpoint ep(addr, cfg.server.port);
+  for (int i = 0; i < threads; ++i) {
+    auto w = std::make_unique<Worker>(state_, options_, server_tls, client_tls, seed + static_cast<uint64_t>(i));
+    try {
+      w->listen(ep, threads > 1);
+    } catch (const boost::system::system_error& e) {
+      throw std::runtime_error("cannot listen on " + host_ + ":" + std::to_string(ep.port()) + ": " + e.code().message());
+    }
+    if (i == 0) ep.port(w->acceptor.local_endpoint().port());  // port 0 resolves once
+    workers_.push_back(std::move(w));
+  }
+  port_ = ep.port();
+  for (auto& w : workers_) {
+    w->start_accepting();
+    threads_.emplace_back([wp = w.get()] {
+      for (;;) {
+        try {
+          wp->ioc.run();
+          return;
+        } catch (const std::exception& e) {
+          spdlog::error("worker loop: {}", e.what());
+        }
+      }
+    });
+  }
+  return port_;
+}
+
+void Gateway::shutdown() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (workers_.empty()) return;
+  state_->draining.store(true);
+  for (auto& w : workers_) asio::post(w->ioc, [wp = w.get()] { wp->drain(); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(state_->config->server.drain_timeout_ms);
+  {
+    std::unique_lock lock(state_->idle_mu);
+    bool drained = state_->idle_cv.wait_until(lock, deadline, [&] { return state_->open_connections.load() == 0; });
+    if (!drained) {
+      spdlog::warn("drain deadline reached with {} connection(s) still open; closing them",
+                   state_->open_connections.load());
+      for (auto& w : workers_) asio::post(w->ioc, [wp = w.get()] { wp->force_close(); });
+      state_->idle_cv.wait_for(lock, std::chrono::seconds(2), [&] { return state_->open_connections.load() == 0; });
+    }
+  }
+  for (auto& w : workers_) w->ioc.stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  workers_.clear();
+}
+
+}  // namespace tollgate

@@ -1,0 +1,117 @@
+#include "server/local_routes.h"
+
+#include <ctime>
+
+#include <nlohmann/json.hpp>
+
+#include "middleware/model_access.h"
+
+namespace tollgate {
+
+namespace http = boost::beast::http;
+using nlohmann::json;
+
+namespace {
+
+// Decodes %XX in a path segment (model ids may contain '/' as %2F).
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+ApiError method_not_allowed(std::string_view method, const std::string& path, const char* allowed) {
+  return {405, "invalid_request_error", "method_not_allowed",
+          "Method " + std::string(method) + " is not allowed on " + path + "; use " + allowed + ".", {}, {}};
+}
+
+const int64_t kStartedAt = static_cast<int64_t>(std::time(nullptr));
+
+}  // namespace
+
+Route resolve_route(http::verb method, std::string_view target) {
+  Route r;
+  std::string_view path = target.substr(0, target.find('?'));
+  if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  const std::string_view m = http::to_string(method);
+
+  if (path == "/health/liveliness" || path == "/health/liveness" || path == "/health/readiness" || path == "/") {
+    r.path = std::string(path);
+    r.endpoint = Endpoint::health;
+    r.local = true;
+    if (method != http::verb::get && method != http::verb::head) r.error = method_not_allowed(m, r.path, "GET");
+    if (r.error) r.local = false;
+    return r;
+  }
+  std::string p = path.starts_with("/v1/") ? std::string(path) : "/v1" + std::string(path);
+  r.path = p;
+  auto expect = [&](http::verb want, Endpoint e) {
+    r.endpoint = e;
+    if (method != want) r.error = method_not_allowed(m, p, want == http::verb::post ? "POST" : "GET");
+  };
+  if (p == "/v1/chat/completions") {
+    expect(http::verb::post, Endpoint::chat_completions);
+  } else if (p == "/v1/completions") {
+    expect(http::verb::post, Endpoint::completions);
+  } else if (p == "/v1/embeddings") {
+    expect(http::verb::post, Endpoint::embeddings);
+  } else if (p == "/v1/models") {
+    expect(http::verb::get, Endpoint::models);
+  } else if (p.starts_with("/v1/models/") && p.size() > 11) {
+    expect(http::verb::get, Endpoint::model);
+    r.model_id = percent_decode(std::string_view(p).substr(11));
+  } else {
+    r.error = ApiError::not_found("Unknown request URL: " + std::string(m) + " " + std::string(path) +
+                                      ". Please check the URL for typos.",
+                                  "unknown_url");
+  }
+  return r;
+}
+
+LocalReply local_reply(const Route& route, const SharedState& state) {
+  LocalReply r;
+  if (route.path == "/health/readiness") {
+    const bool draining = state.draining.load();
+    r.status = draining ? 503 : 200;
+    r.body = json{{"status", draining ? "draining" : "ready"},
+                  {"models", state.config->models.size()},
+                  {"version", TOLLGATE_VERSION}}
+                 .dump();
+    return r;
+  }
+  if (route.path == "/") {
+    r.body = json{{"name", "tollgate"}, {"version", TOLLGATE_VERSION}}.dump();
+    return r;
+  }
+  r.body = json{{"status", "healthy"}}.dump();
+  return r;
+}
+
+LocalReply models_reply(const Route& route, const RequestContext& ctx, const Config& config) {
+  auto entry = [](const ModelConfig& m) {
+    return json{{"id", m.name}, {"object", "model"}, {"created", kStartedAt}, {"owned_by", "tollgate"}};
+  };
+  LocalReply r;
+  if (route.endpoint == Endpoint::model) {
+    // ModelAccess already answered 404/403 for unknown or forbidden ids.
+    const auto* m = config.find_model(route.model_id);
+    r.body = entry(*m).dump();
+    return r;
+  }
+  json data = json::array();
+  for (const auto& m : config.models) {
+    if (!ctx.principal || ModelAccess::allowed(*ctx.principal, m.name)) data.push_back(entry(m));
+  }
+  r.body = json{{"object", "list"}, {"data", data}}.dump();
+  return r;
+}
+
+}  // namespace tollgate

@@ -1,0 +1,415 @@
+// One client connection: reads HTTP/1.1 requests (keep-alive, pipelining),
+// runs them through the middleware chain and the router, and is the only code
+// that writes to the client socket (it implements ResponseSink).
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <spdlog/spdlog.h>
+
+#include "accounting/request_cost.h"
+#include "observability/access_log.h"
+#include "server/local_routes.h"
+#include "server/request_id.h"
+#include "server/worker.h"
+
+namespace tollgate {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+template <class Stream>
+constexpr bool is_tls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+bool quiet_close(const beast::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+         ec == beast::error::timeout || ec == asio::error::operation_aborted || ec == asio::ssl::error::stream_truncated ||
+         ec == asio::error::broken_pipe || ec == asio::error::bad_descriptor;
+}
+
+std::string hex(std::size_t n) {
+  char buf[20];
+  int len = std::snprintf(buf, sizeof buf, "%zx", n);
+  return std::string(buf, static_cast<std::size_t>(len));
+}
+
+}  // namespace
+
+template <class Stream>
+class Session final : public ResponseSink,
+                      public SessionControl,
+                      public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  template <class... Args>
+  Session(Worker& worker, Args&&... args) : w_(worker), stream_(std::forward<Args>(args)...) {}
+
+  asio::awaitable<void> run();
+
+  // ResponseSink
+  asio::awaitable<bool> send_response(int status, std::string body, HeaderList headers) override;
+  asio::awaitable<bool> start_stream(HeaderList headers) override;
+  asio::awaitable<bool> send_event(std::string_view payload) override;
+  asio::awaitable<bool> send_comment(std::string_view text) override;
+  asio::awaitable<void> end_stream() override;
+  asio::awaitable<void> wait_client_gone() override;
+  bool committed() const override { return committed_; }
+  bool client_gone() const override { return gone_; }
+
+  // SessionControl
+  void on_drain() override {
+    keep_alive_ = false;
+    if (idle_) beast::get_lowest_layer(stream_).cancel();
+  }
+  void force_close() override {
+    gone_ = true;
+    beast::get_lowest_layer(stream_).close();
+  }
+
+ private:
+  asio::awaitable<void> serve_connection();
+  asio::awaitable<void> handle(http::request<http::string_body> req);
+  asio::awaitable<void> dispatch(RequestContext& ctx, const http::request<http::string_body>& req);
+  asio::awaitable<bool> reply_error(const ApiError& e, bool close);
+  asio::awaitable<bool> write_raw(std::vector<asio::const_buffer> buffers);
+  void set_common_headers(http::fields& h, const HeaderList& extra);
+  const Config& config() const { return *w_.state->config; }
+
+  Worker& w_;
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  RequestContext* ctx_ = nullptr;
+  std::string chunk_prefix_;
+  bool committed_ = false;
+  bool streaming_ = false;
+  bool gone_ = false;
+  bool idle_ = false;
+  bool keep_alive_ = true;
+};
+
+template <class Stream>
+asio::awaitable<void> Session<Stream>::run() {
+  auto self = this->shared_from_this();
+  auto& st = *w_.state;
+  st.open_connections.fetch_add(1);
+  w_.sessions.insert(this);
+  try {
+    co_await serve_connection();
+  } catch (const std::exception& e) {
+    spdlog::error("session failed: {}", e.what());
+  }
+  w_.sessions.erase(this);
+  beast::error_code ec;
+  beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ec);
+  beast::get_lowest_layer(stream_).close();
+  {
+    std::lock_guard lock(st.idle_mu);
+    st.open_connections.fetch_sub(1);
+  }
+  st.idle_cv.notify_all();
+}
+
+template <class Stream>
+asio::awaitable<void> Session<Stream>::serve_connection() {
+  const auto& sc = config().server;
+  auto& lowest = beast::get_lowest_layer(stream_);
+  if constexpr (is_tls<Stream>) {
+    lowest.expires_after(std::chrono::milliseconds(sc.header_timeout_ms));
+    auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, use_nothrow);
+    if (ec) co_return;
+  }
+  while (keep_alive_ && !w_.state->draining.load()) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(sc.max_header_bytes));
+    parser.body_limit(sc.max_body_bytes);
+    idle_ = true;
+    lowest.expires_after(std::chrono::milliseconds(sc.idle_timeout_ms));
+    auto [hec, hn] = co_await http::async_read_header(stream_, buffer_, parser, use_nothrow);
+    idle_ = false;
+    if (hec == http::error::header_limit) {
+      co_await reply_error({431, "invalid_request_error", "request_header_too_large",
+                            "The request headers exceed the limit of " + std::to_string(sc.max_header_bytes) + " bytes.", {}, {}},
+                           true);
+      co_return;
+    }
+    if (hec == http::error::body_limit) {
+      co_await reply_error(ApiError::payload_too_large("The request body exceeds the limit of " +
+                                                       std::to_string(sc.max_body_bytes) + " bytes."),
+                           true);
+      co_return;
+    }
+    if (hec) {
+      if (!quiet_close(hec) && hn > 0) {
+        co_await reply_error(ApiError::bad_request("Malformed HTTP request: " + hec.message() + ".", {}, "bad_http_request"), true);
+      }
+      co_return;
+    }
+    if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+      static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
+      if (!co_await write_raw({asio::buffer(cont)})) co_return;
+    }
+    lowest.expires_after(std::chrono::milliseconds(sc.header_timeout_ms));
+    auto [bec, bn] = co_await http::async_read(stream_, buffer_, parser, use_nothrow);
+    if (bec == http::error::body_limit) {
+      co_await reply_error(ApiError::payload_too_large("The request body exceeds the limit of " +
+                                                       std::to_string(sc.max_body_bytes) + " bytes."),
+                           true);
+      co_return;
+    }
+    if (bec == beast::error::timeout) {
+      co_await reply_error({408, "invalid_request_error", "request_timeout", "The request body was not received in time.", {}, {}}, true);
+      co_return;
+    }
+    if (bec) {
+      if (!quiet_close(bec)) {
+        co_await reply_error(ApiError::bad_request("Malformed HTTP request: " + bec.message() + ".", {}, "bad_http_request"), true);
+      }
+      co_return;  // a truncated body: the client is gone
+    }
+    keep_alive_ = parser.get().keep_alive() && keep_alive_;
+    co_await handle(parser.release());
+    if (gone_) co_return;
+  }
+}
+
+template <class Stream>
+asio::awaitable<void> Session<Stream>::handle(http::request<http::string_body> req) {
+  auto& st = *w_.state;
+  RequestContext ctx;
+  ctx.request_id = new_request_id();
+  ctx.method = std::string(req.method_string());
+  beast::error_code ec;
+  auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+  if (!ec) ctx.client_ip = ep.address().to_string();
+  ctx.authorization = std::string(req[http::field::authorization]);
+  ctx.x_api_key = std::string(req["x-api-key"]);
+  ctx.traceparent = std::string(req["traceparent"]);
+  ctx_ = &ctx;
+  committed_ = streaming_ = false;
+  st.in_flight.fetch_add(1);
+  st.requests_total.fetch_add(1);
+
+  co_await dispatch(ctx, req);
+
+  ctx.end = RequestContext::Clock::now();
+  if (!ctx.cost_usd) price_request(ctx, config(), *st.prices);
+  st.chain.complete(ctx);
+  write_access_log(ctx, config().logging.json);
+  ctx_ = nullptr;
+  st.in_flight.fetch_sub(1);
+  // A stream that ended in an error is closed, as the SSE error contract says.
+  if (streaming_ && ctx.status != 200) keep_alive_ = false;
+}
+
+template <class Stream>
+asio::awaitable<void> Session<Stream>::dispatch(RequestContext& ctx, const http::request<http::string_body>& req) {
+  auto route = resolve_route(req.method(), req.target());
+  ctx.path = route.path;
+  ctx.endpoint = route.endpoint;
+  if (route.local) {
+    auto reply = local_reply(route, *w_.state);
+    ctx.status = reply.status;
+    co_await send_response(reply.status, std::move(reply.body), std::move(reply.headers));
+    co_return;
+  }
+  if (route.error) {
+    ctx.status = route.error->status;
+    ctx.error_type = route.error->code;
+    co_await reply_error(*route.error, false);
+    co_return;
+  }
+  if (req.method() == http::verb::post) {
+    if (req.body().empty()) {
+      ctx.status = 400;
+      co_await reply_error(ApiError::bad_request("The request body is empty; expected a JSON object.", {}, "invalid_json"), false);
+      co_return;
+    }
+    try {
+      ctx.body = nlohmann::json::parse(req.body());
+    } catch (const nlohmann::json::parse_error& e) {
+      std::string why = std::string(e.what()).find("UTF-8") != std::string::npos ? " (invalid UTF-8)" : "";
+      ctx.status = 400;
+      co_await reply_error(ApiError::bad_request("We could not parse the JSON body of your request" + why + " near byte " +
+                                                     std::to_string(e.byte) + ". Send a valid JSON object.",
+                                                 {}, "invalid_json"),
+                           false);
+      co_return;
+    }
+  }
+  if (route.endpoint == Endpoint::model) ctx.requested_model = route.model_id;
+  if (auto decision = co_await w_.state->chain.run(ctx)) {
+    ctx.status = decision->status;
+    ctx.error_type = decision->code.empty() ? decision->type : decision->code;
+    HeaderList h;
+    if (decision->retry_after_seconds) h.emplace_back("retry-after", std::to_string(*decision->retry_after_seconds));
+    co_await send_response(decision->status, decision->body(), std::move(h));
+    co_return;
+  }
+  if (route.endpoint == Endpoint::models || route.endpoint == Endpoint::model) {
+    auto reply = models_reply(route, ctx, config());
+    ctx.status = reply.status;
+    co_await send_response(reply.status, std::move(reply.body), {});
+    co_return;
+  }
+  co_await w_.router->route(ctx, *this);
+}
+
+template <class Stream>
+void Session<Stream>::set_common_headers(http::fields& h, const HeaderList& extra) {
+  if (ctx_) {
+    h.set("x-request-id", ctx_->request_id);
+    if (ctx_->attempts > 0) h.set("x-tollgate-attempts", std::to_string(ctx_->attempts));
+    if (ctx_->cost_usd) h.set("x-tollgate-cost-usd", fmt::format("{:.10f}", *ctx_->cost_usd));
+    if (!ctx_->notes.empty()) {
+      std::string notes;
+      for (const auto& n : ctx_->notes) notes += (notes.empty() ? "" : "; ") + n;
+      h.set("x-tollgate-notes", notes);
+    }
+  }
+  for (const auto& [k, v] : extra) {
+    // Values come from upstreams too: never let one split a header.
+    if (v.find_first_of("\r\n") == std::string::npos) h.set(k, v);
+  }
+}
+
+template <class Stream>
+asio::awaitable<bool> Session<Stream>::reply_error(const ApiError& e, bool close) {
+  if (close) keep_alive_ = false;
+  HeaderList h;
+  if (e.retry_after_seconds) h.emplace_back("retry-after", std::to_string(*e.retry_after_seconds));
+  co_return co_await send_response(e.status, e.body(), std::move(h));
+}
+
+template <class Stream>
+asio::awaitable<bool> Session<Stream>::send_response(int status, std::string body, HeaderList headers) {
+  if (committed_ || gone_) co_return false;
+  committed_ = true;
+  if (ctx_) {
+    ctx_->first_byte = RequestContext::Clock::now();
+    if (status == 200 && !ctx_->model_group.empty()) price_request(*ctx_, config(), *w_.state->prices);
+  }
+  http::response<http::string_body> res{static_cast<http::status>(status), 11};
+  res.set(http::field::server, "tollgate");
+  res.set(http::field::content_type, "application/json");
+  set_common_headers(res, headers);
+  if (w_.state->draining.load()) keep_alive_ = false;
+  res.keep_alive(keep_alive_);
+  res.body() = std::move(body);
+  res.prepare_payload();
+  beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(config().server.write_timeout_ms));
+  auto [ec, n] = co_await http::async_write(stream_, res, use_nothrow);
+  if (ec) {
+    gone_ = true;
+    co_return false;
+  }
+  co_return true;
+}
+
+template <class Stream>
+asio::awaitable<bool> Session<Stream>::start_stream(HeaderList headers) {
+  if (committed_ || gone_) co_return false;
+  committed_ = streaming_ = true;
+  if (ctx_) ctx_->first_byte = RequestContext::Clock::now();
+  http::response<http::empty_body> res{http::status::ok, 11};
+  res.set(http::field::server, "tollgate");
+  res.set(http::field::content_type, "text/event-stream");
+  res.set(http::field::cache_control, "no-cache");
+  res.set("x-accel-buffering", "no");
+  set_common_headers(res, headers);
+  res.keep_alive(keep_alive_);
+  res.chunked(true);
+  http::response_serializer<http::empty_body> sr{res};
+  beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(config().server.write_timeout_ms));
+  auto [ec, n] = co_await http::async_write_header(stream_, sr, use_nothrow);
+  if (ec) gone_ = true;
+  co_return !ec;
+}
+
+template <class Stream>
+asio::awaitable<bool> Session<Stream>::write_raw(std::vector<asio::const_buffer> buffers) {
+  beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(config().server.write_timeout_ms));
+  auto [ec, n] = co_await asio::async_write(stream_, buffers, use_nothrow);
+  if (ec) {
+    gone_ = true;
+    co_return false;
+  }
+  co_return true;
+}
+
+template <class Stream>
+asio::awaitable<bool> Session<Stream>::send_event(std::string_view payload) {
+  if (!streaming_ || gone_) co_return false;
+  // One chunk per event, written at once: "<len>\r\ndata: <payload>\n\n\r\n".
+  static constexpr std::string_view data = "data: ";
+  static constexpr std::string_view tail = "\n\n\r\n";
+  chunk_prefix_ = hex(data.size() + payload.size() + 2) + "\r\n";
+  co_return co_await write_raw({asio::buffer(chunk_prefix_), asio::buffer(data), asio::buffer(payload), asio::buffer(tail)});
+}
+
+template <class Stream>
+asio::awaitable<bool> Session<Stream>::send_comment(std::string_view text) {
+  if (!streaming_ || gone_) co_return false;
+  std::string line = ": " + std::string(text) + "\n\n";
+  chunk_prefix_ = hex(line.size()) + "\r\n";
+  static constexpr std::string_view crlf = "\r\n";
+  co_return co_await write_raw({asio::buffer(chunk_prefix_), asio::buffer(line), asio::buffer(crlf)});
+}
+
+template <class Stream>
+asio::awaitable<void> Session<Stream>::end_stream() {
+  if (!streaming_ || gone_) co_return;
+  static constexpr std::string_view last = "0\r\n\r\n";
+  co_await write_raw({asio::buffer(last)});
+}
+
+template <class Stream>
+asio::awaitable<void> Session<Stream>::wait_client_gone() {
+  // Reads while a response is being produced. EOF or an error means the
+  // client left; bytes are the next pipelined request and are kept for it.
+  auto& lowest = beast::get_lowest_layer(stream_);
+  const std::size_t cap = config().server.max_header_bytes + config().server.max_body_bytes;
+  for (;;) {
+    if (buffer_.size() >= cap) {
+      asio::steady_timer forever(w_.ioc, asio::steady_timer::time_point::max());
+      co_await forever.async_wait(use_nothrow);
+      co_return;  // cancelled: the response finished first
+    }
+    auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(4096), use_nothrow);
+    buffer_.commit(n);
+    if (ec == asio::error::operation_aborted) {
+      // Cancelled because the response finished first (the result of this
+      // branch is then ignored); the connection is intact.
+      if (!lowest.socket().is_open()) gone_ = true;
+      co_return;
+    }
+    if (ec) {
+      gone_ = true;
+      if (ctx_) ctx_->client_disconnected = true;
+      co_return;
+    }
+  }
+}
+
+void start_session(Worker& worker, tcp::socket socket) {
+  beast::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
+  if (worker.server_tls) {
+    auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(worker, std::move(socket), *worker.server_tls);
+    asio::co_spawn(worker.ioc, s->run(), asio::detached);
+  } else {
+    auto s = std::make_shared<Session<beast::tcp_stream>>(worker, std::move(socket));
+    asio::co_spawn(worker.ioc, s->run(), asio::detached);
+  }
+}
+
+}  // namespace tollgate
