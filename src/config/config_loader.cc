@@ -58,6 +58,25 @@ bool parse_port(std::string_view s, uint16_t& port) {
   return true;
 }
 
+// A URL's "host", "host:port", "[v6]" or "[v6]:port"; port 1-65535.
+bool valid_authority(std::string_view a) {
+  std::string_view host = a, port;
+  if (a.starts_with('[')) {
+    const std::size_t close = a.find(']');
+    if (close == std::string_view::npos) return false;
+    host = a.substr(1, close - 1);
+    const std::string_view after = a.substr(close + 1);
+    if (!after.empty() && (!after.starts_with(':') || after.size() == 1)) return false;
+    if (!after.empty()) port = after.substr(1);
+  } else if (const std::size_t colon = a.rfind(':'); colon != std::string_view::npos) {
+    host = a.substr(0, colon);
+    port = a.substr(colon + 1);
+    if (port.empty() || host.find(':') != std::string_view::npos) return false;
+  }
+  uint16_t p = 0;
+  return !host.empty() && (port.empty() || (parse_port(port, p) && p != 0));
+}
+
 // "HOST:PORT" or "[IPV6]:PORT"; brackets are stripped from the host.
 bool parse_listen(std::string_view s, std::string& host, uint16_t& port) {
   std::string_view h, p;
@@ -104,9 +123,13 @@ void Loader::check_secret(const std::string& path, const std::string& secret) {
 }
 
 void Loader::load_server(const Fields& top, ServerConfig& out) {
-  const Fields f = fields(top.node("server"), "server",
-                          {"listen", "threads", "max_body_bytes", "max_header_bytes", "tls", "timeouts"});
-  if (const YAML::Node* n = f.find("listen")) {
+  const Fields f =
+      fields(top.node("server"), "server",
+             {"listen", "threads", "max_body_bytes", "max_header_bytes", "tls", "timeouts"});
+  if (const YAML::Node* n = f.find("listen"); n != nullptr && n->IsSequence()) {
+    // Unquoted, [::1]:4000 is a YAML list.
+    error(f.at("listen"), "expected HOST:PORT, got a list (quote IPv6 addresses: \"[::1]:4000\")");
+  } else if (n != nullptr) {
     if (auto s = scalar(*n, f.at("listen"), "HOST:PORT")) {
       if (!parse_listen(s->value, out.host, out.port)) {
         error(f.at("listen"), "expected HOST:PORT, got " + s->shown());
@@ -144,8 +167,9 @@ void Loader::load_headers(const Fields& f, ProviderConfig& p) {
   for (const auto& kv : *n) {
     if (!kv.first.IsScalar() || !is_header_token(kv.first.Scalar())) {
       const std::string shown = kv.first.IsScalar() ? quote(kv.first.Scalar()) : describe(kv.first);
-      error(path, "invalid header name " + shown +
-                      " (letters, digits and !#$%&'*+-.^_`|~ only; no spaces, colons or line breaks)");
+      error(path,
+            "invalid header name " + shown +
+                " (letters, digits and !#$%&'*+-.^_`|~ only; no spaces, colons or line breaks)");
       continue;
     }
     const std::string& name = kv.first.Scalar();
@@ -199,7 +223,7 @@ void Loader::load_base_url(const Fields& f, bool type_ok, ProviderConfig& p) {
     if (url.find('@') == std::string::npos) why += ", got " + s->shown();
   } else if (authority.find('@') != std::string_view::npos) {
     why = "must not contain credentials; use api_key or headers";
-  } else if (authority.empty() || has_space_or_control(url)) {
+  } else if (!valid_authority(authority) || has_space_or_control(url)) {
     why = "expected scheme://host[:port][/path] without spaces, got " + s->shown();
   } else if (url.find_first_of("?#") != std::string::npos) {
     why = "must not contain a query or fragment";
@@ -215,7 +239,8 @@ void Loader::load_base_url(const Fields& f, bool type_ok, ProviderConfig& p) {
 }
 
 void Loader::load_provider(const YAML::Node& node, const std::string& path, ProviderConfig& p) {
-  const Fields f = fields(node, path, {"name", "type", "base_url", "api_key", "headers", "profile", "mock"});
+  const Fields f =
+      fields(node, path, {"name", "type", "base_url", "api_key", "headers", "profile", "mock"});
   read_name(f, "name", p.name);
 
   bool type_ok = false;
@@ -233,8 +258,8 @@ void Loader::load_provider(const YAML::Node& node, const std::string& path, Prov
     } else if (contains(kFutureProviderTypes, type)) {
       error(f.at("type"), "provider type " + quote(type) + " is not supported yet");
     } else {
-      error(f.at("type"), "unknown provider type " + quote(type) +
-                              " (expected openai, openai_compatible, mock)");
+      error(f.at("type"),
+            "unknown provider type " + quote(type) + " (expected openai, openai_compatible, mock)");
     }
   }
 
@@ -256,11 +281,13 @@ void Loader::load_provider(const YAML::Node& node, const std::string& path, Prov
       try {
         const auto names = ProviderProfiles::bundled().names();
         if (std::find(names.begin(), names.end(), p.profile) == names.end()) {
-          error(f.at("profile"), "unknown profile " + quote(p.profile) + suggestion(p.profile, names) +
-                                     " (expected one of " + join(names) + ")");
+          error(f.at("profile"), "unknown profile " + quote(p.profile) +
+                                     suggestion(p.profile, names) + " (expected one of " +
+                                     join(names) + ")");
         }
       } catch (const std::exception& e) {
-        error(f.at("profile"), std::string("bundled provider profiles are unreadable: ") + e.what());
+        error(f.at("profile"),
+              std::string("bundled provider profiles are unreadable: ") + e.what());
       }
     }
   }
@@ -269,7 +296,8 @@ void Loader::load_provider(const YAML::Node& node, const std::string& path, Prov
     if (type_ok && p.type != ProviderType::mock) {
       error(f.at("mock"), "only allowed for type mock");
     } else {
-      const Fields m = fields(*n, f.at("mock"), {"chunks", "chunk_delay_ms", "embedding_dimensions"});
+      const Fields m =
+          fields(*n, f.at("mock"), {"chunks", "chunk_delay_ms", "embedding_dimensions"});
       read_int(m, "chunks", p.mock.chunks, 1);
       read_int(m, "chunk_delay_ms", p.mock.chunk_delay_ms, 0);
       read_int(m, "embedding_dimensions", p.mock.embedding_dimensions, 1, 65536);
@@ -284,8 +312,8 @@ void Loader::load_providers(const Fields& top, Config& cfg) {
     load_provider(node, path, p);
     if (p.name.empty()) continue;
     if (auto [it, inserted] = first_path.emplace(p.name, path); !inserted) {
-      error(path + ".name", "duplicate provider name " + quote(p.name) + " (first defined at " +
-                                it->second + ")");
+      error(path + ".name",
+            "duplicate provider name " + quote(p.name) + " (first defined at " + it->second + ")");
       continue;
     }
     // Kept even when invalid so that references to it do not report a second error.
@@ -299,7 +327,8 @@ void Loader::load_models(const Fields& top, Config& cfg) {
   std::map<std::string, std::string> first_path;
   std::vector<std::vector<std::pair<std::string, std::string>>> fallbacks;  // per cfg.models
   const auto items = list(top, "models");
-  if (const YAML::Node* n = top.find("models"); n == nullptr || (n->IsSequence() && n->size() == 0)) {
+  if (const YAML::Node* n = top.find("models");
+      n == nullptr || (n->IsSequence() && n->size() == 0)) {
     error("models", "at least one model is required");
   }
 
@@ -317,7 +346,8 @@ void Loader::load_models(const Fields& top, Config& cfg) {
     for (const auto& [dnode, dpath] : deployments) {
       const Fields d = fields(dnode, dpath, {"provider", "model", "weight"});
       DeploymentConfig dep;
-      if (read_required(d, "provider", dep.provider) && cfg.find_provider(dep.provider) == nullptr) {
+      if (read_required(d, "provider", dep.provider) &&
+          cfg.find_provider(dep.provider) == nullptr) {
         error(d.at("provider"),
               "unknown provider " + quote(dep.provider) + suggestion(dep.provider, provider_names));
       }
@@ -329,8 +359,9 @@ void Loader::load_models(const Fields& top, Config& cfg) {
     auto model_fallbacks = read_string_list(f, "fallbacks");
 
     if (const YAML::Node* n = f.find("price")) {
-      const Fields pf = fields(*n, f.at("price"),
-                               {"input_per_million", "output_per_million", "cached_input_per_million"});
+      const Fields pf =
+          fields(*n, f.at("price"),
+                 {"input_per_million", "output_per_million", "cached_input_per_million"});
       PriceConfig price;
       for (const char* key : {"input_per_million", "output_per_million"}) {
         if (!pf.has(key)) error(pf.at(key), "required when price is set");
@@ -346,8 +377,8 @@ void Loader::load_models(const Fields& top, Config& cfg) {
 
     if (m.name.empty()) continue;
     if (auto [it, inserted] = first_path.emplace(m.name, path); !inserted) {
-      error(path + ".name", "duplicate model name " + quote(m.name) + " (first defined at " +
-                                it->second + ")");
+      error(path + ".name",
+            "duplicate model name " + quote(m.name) + " (first defined at " + it->second + ")");
       continue;
     }
     cfg.models.push_back(std::move(m));
@@ -379,16 +410,15 @@ void Loader::load_router(const Fields& top, RouterConfig& out) {
   read_int(f, "retries", out.retries, 0, 100);
   read_int(f, "retry_after_max_ms", out.retry_after_max_ms, 0);
 
-  const Fields b = fields(f.node("backoff"), f.at("backoff"),
-                          {"initial_ms", "max_ms"});
+  const Fields b = fields(f.node("backoff"), f.at("backoff"), {"initial_ms", "max_ms"});
   const bool initial = read_int(b, "initial_ms", out.backoff_initial_ms, 0);
   const bool max = read_int(b, "max_ms", out.backoff_max_ms, 0);
   if ((initial || max) && out.backoff_max_ms < out.backoff_initial_ms) {
     error(b.at("max_ms"), "must be >= initial_ms (" + std::to_string(out.backoff_initial_ms) + ")");
   }
 
-  const Fields t = fields(f.node("timeouts"), f.at("timeouts"),
-                          {"connect_ms", "first_byte_ms", "total_ms"});
+  const Fields t =
+      fields(f.node("timeouts"), f.at("timeouts"), {"connect_ms", "first_byte_ms", "total_ms"});
   const bool connect = read_int(t, "connect_ms", out.connect_ms, 1);
   const bool first_byte = read_int(t, "first_byte_ms", out.first_byte_ms, 1);
   const bool total = read_int(t, "total_ms", out.total_ms, 1);
@@ -411,8 +441,8 @@ void Loader::load_keys(const Fields& top, Config& cfg) {
       if (has_control(k.name)) {
         error(f.at("name"), "must not contain control characters");
       } else if (auto [it, inserted] = name_path.emplace(k.name, path); !inserted) {
-        error(f.at("name"), "duplicate key name " + quote(k.name) + " (first defined at " +
-                                it->second + ")");
+        error(f.at("name"),
+              "duplicate key name " + quote(k.name) + " (first defined at " + it->second + ")");
       }
     }
     if (read_required(f, "key", k.key)) {
@@ -448,8 +478,9 @@ ConfigLoadResult Loader::load(const YAML::Node& root) {
     error("", "expected a mapping at the top level, got " + describe(root));
     return result(nullptr);
   }
-  const Fields top = fields(root, "", {"server", "master_key", "price_file", "logging", "providers",
-                                       "models", "router", "keys"});
+  const Fields top = fields(
+      root, "",
+      {"server", "master_key", "price_file", "logging", "providers", "models", "router", "keys"});
   load_server(top, cfg->server);
 
   if (read_string(top, "master_key", cfg->master_key)) {
@@ -461,8 +492,7 @@ ConfigLoadResult Loader::load(const YAML::Node& root) {
   }
   if (top.has("price_file")) read_file(top, "price_file", cfg->price_file);
 
-  const Fields log = fields(top.node("logging"), "logging",
-                            {"level", "json"});
+  const Fields log = fields(top.node("logging"), "logging", {"level", "json"});
   std::string level;
   if (read_string(log, "level", level)) {
     if (contains(kLogLevels, level)) {

@@ -66,7 +66,8 @@ EnvSubstitution substitute_env(std::string_view text, const EnvLookup& lookup) {
     }
     const std::size_t close = text.find('}', dollar + 2);
     if (close == std::string_view::npos) {
-      out.errors.push_back("unterminated \"${\" (missing \"}\"; write \"$${\" for a literal \"${\")");
+      out.errors.push_back(
+          "unterminated \"${\" (missing \"}\"; write \"$${\" for a literal \"${\")");
       break;
     }
     const std::string_view body = text.substr(dollar + 2, close - dollar - 2);

@@ -37,7 +37,8 @@ std::string quote(std::string_view s) {
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return out;
 }
 
@@ -66,10 +67,14 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 std::string describe(const YAML::Node& n) {
   switch (n.Type()) {
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Scalar: return "a single value";
-    default: return "nothing";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Scalar:
+      return "a single value";
+    default:
+      return "nothing";
   }
 }
 
@@ -111,7 +116,8 @@ Fields YamlReader::fields(const YAML::Node& node, std::string path, Keys known) 
   return f;
 }
 
-std::vector<std::pair<YAML::Node, std::string>> YamlReader::list(const Fields& f, std::string_view key) {
+std::vector<std::pair<YAML::Node, std::string>> YamlReader::list(const Fields& f,
+                                                                 std::string_view key) {
   std::vector<std::pair<YAML::Node, std::string>> out;
   const YAML::Node* n = f.find(key);
   if (n == nullptr) return out;
@@ -126,7 +132,7 @@ std::vector<std::pair<YAML::Node, std::string>> YamlReader::list(const Fields& f
 }
 
 std::optional<Scalar> YamlReader::scalar(const YAML::Node& n, const std::string& path,
-                                     std::string_view expected) {
+                                         std::string_view expected) {
   if (!n.IsScalar()) {
     error(path, "expected " + std::string(expected) + ", got " + describe(n));
     return std::nullopt;
@@ -175,7 +181,7 @@ bool YamlReader::read_name(const Fields& f, std::string_view key, std::string& o
 }
 
 std::optional<long long> YamlReader::read_integer(const Fields& f, std::string_view key,
-                                                 long long min, long long max) {
+                                                  long long min, long long max) {
   const YAML::Node* n = f.find(key);
   if (n == nullptr) return std::nullopt;
   const std::string path = f.at(key);
@@ -187,9 +193,10 @@ std::optional<long long> YamlReader::read_integer(const Fields& f, std::string_v
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   const bool parsed = !text.empty() && end == text.data() + text.size();
   if (parsed && (ec == std::errc::result_out_of_range || v < min || v > max)) {
-    const std::string bound = max == INT_MAX || max == LLONG_MAX
-                                  ? ">= " + std::to_string(min)
-                                  : "between " + std::to_string(min) + " and " + std::to_string(max);
+    const std::string bound =
+        max == INT_MAX || max == LLONG_MAX
+            ? ">= " + std::to_string(min)
+            : "between " + std::to_string(min) + " and " + std::to_string(max);
     error(path, "must be " + bound + ", got " + s->shown());
     return std::nullopt;
   }
@@ -240,8 +247,8 @@ bool YamlReader::read_bool(const Fields& f, std::string_view key, bool& out) {
 }
 
 // Pairs of (value, path) for a list of strings; invalid items are reported and skipped.
-std::vector<std::pair<std::string, std::string>> YamlReader::read_string_list(const Fields& f,
-                                                                         std::string_view key) {
+std::vector<std::pair<std::string, std::string>> YamlReader::read_string_list(
+    const Fields& f, std::string_view key) {
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& [node, path] : list(f, key)) {
     auto s = scalar(node, path, "a string");

@@ -4,6 +4,8 @@
 // throwing, so one pass reports every mistake. Private to src/config: nothing
 // outside the loader sees a YAML::Node.
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <climits>
 #include <filesystem>
@@ -14,8 +16,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "config/env_substitution.h"
 
@@ -40,11 +40,16 @@ template <class Range>
 std::string suggestion(std::string_view s, const Range& candidates) {
   std::string best;
   std::size_t best_distance = 3;
+  const std::string a = lower(s);
   for (const auto& c : candidates) {
     const std::string_view candidate(c);
-    std::size_t d = edit_distance(lower(s), lower(candidate));
-    // A unit suffix left off ("total" for "total_ms") is as likely as a typo.
-    if (s.size() >= 4 && lower(candidate).starts_with(lower(s))) d = std::min<std::size_t>(d, 1);
+    const std::string b = lower(candidate);
+    std::size_t d = edit_distance(a, b);
+    // A suffix added or left off ("total" for "total_ms", "warning" for "warn") is as
+    // likely as a typo.
+    if (std::min(a.size(), b.size()) >= 4 && (a.starts_with(b) || b.starts_with(a))) {
+      d = std::min<std::size_t>(d, 1);
+    }
     if (d < best_distance && d < candidate.size()) {
       best = std::string(candidate);
       best_distance = d;
@@ -135,7 +140,7 @@ class YamlReader {
   bool read_bool(const Fields& f, std::string_view key, bool& out);
   // (value, path) pairs; non-string and empty items are errors and skipped.
   std::vector<std::pair<std::string, std::string>> read_string_list(const Fields& f,
-                                                                   std::string_view key);
+                                                                    std::string_view key);
   // Required; must name a readable regular file. `out` is the resolved path.
   bool read_file(const Fields& f, std::string_view key, std::string& out);
 
