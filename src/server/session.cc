@@ -38,6 +38,23 @@ bool quiet_close(const beast::error_code& ec) {
          ec == asio::error::broken_pipe || ec == asio::error::bad_descriptor;
 }
 
+// Constants live at namespace scope: GCC 12 rejects static locals in coroutines.
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr std::string_view kData = "data: ";
+constexpr std::string_view kEventTail = "\n\n\r\n";
+constexpr std::string_view kCrlf = "\r\n";
+constexpr std::string_view kLastChunk = "0\r\n\r\n";
+
+// Builds a buffer list outside coroutine bodies (GCC 12 cannot keep an
+// initializer_list's backing array in a coroutine frame).
+template <class... B>
+std::vector<asio::const_buffer> buffers(const B&... b) {
+  std::vector<asio::const_buffer> v;
+  v.reserve(sizeof...(b));
+  (v.push_back(asio::buffer(b)), ...);
+  return v;
+}
+
 std::string hex(std::size_t n) {
   char buf[20];
   int len = std::snprintf(buf, sizeof buf, "%zx", n);
@@ -155,8 +172,7 @@ asio::awaitable<void> Session<Stream>::serve_connection() {
       co_return;
     }
     if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
-      static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
-      if (!co_await write_raw({asio::buffer(cont)})) co_return;
+      if (!co_await write_raw(buffers(kContinue))) co_return;
     }
     lowest.expires_after(std::chrono::milliseconds(sc.header_timeout_ms));
     auto [bec, bn] = co_await http::async_read(stream_, buffer_, parser, use_nothrow);
@@ -234,15 +250,19 @@ asio::awaitable<void> Session<Stream>::dispatch(RequestContext& ctx, const http:
       co_await reply_error(ApiError::bad_request("The request body is empty; expected a JSON object.", {}, "invalid_json"), false);
       co_return;
     }
+    std::optional<ApiError> parse_error;
     try {
       ctx.body = nlohmann::json::parse(req.body());
     } catch (const nlohmann::json::parse_error& e) {
       std::string why = std::string(e.what()).find("UTF-8") != std::string::npos ? " (invalid UTF-8)" : "";
+      parse_error = ApiError::bad_request("We could not parse the JSON body of your request" + why + " near byte " +
+                                              std::to_string(e.byte) + ". Send a valid JSON object.",
+                                          {}, "invalid_json");
+    }
+    if (parse_error) {
       ctx.status = 400;
-      co_await reply_error(ApiError::bad_request("We could not parse the JSON body of your request" + why + " near byte " +
-                                                     std::to_string(e.byte) + ". Send a valid JSON object.",
-                                                 {}, "invalid_json"),
-                           false);
+      ctx.error_type = "invalid_json";
+      co_await reply_error(*parse_error, false);
       co_return;
     }
   }
@@ -350,10 +370,8 @@ template <class Stream>
 asio::awaitable<bool> Session<Stream>::send_event(std::string_view payload) {
   if (!streaming_ || gone_) co_return false;
   // One chunk per event, written at once: "<len>\r\ndata: <payload>\n\n\r\n".
-  static constexpr std::string_view data = "data: ";
-  static constexpr std::string_view tail = "\n\n\r\n";
-  chunk_prefix_ = hex(data.size() + payload.size() + 2) + "\r\n";
-  co_return co_await write_raw({asio::buffer(chunk_prefix_), asio::buffer(data), asio::buffer(payload), asio::buffer(tail)});
+  chunk_prefix_ = hex(kData.size() + payload.size() + 2) + "\r\n";
+  co_return co_await write_raw(buffers(chunk_prefix_, kData, payload, kEventTail));
 }
 
 template <class Stream>
@@ -361,15 +379,13 @@ asio::awaitable<bool> Session<Stream>::send_comment(std::string_view text) {
   if (!streaming_ || gone_) co_return false;
   std::string line = ": " + std::string(text) + "\n\n";
   chunk_prefix_ = hex(line.size()) + "\r\n";
-  static constexpr std::string_view crlf = "\r\n";
-  co_return co_await write_raw({asio::buffer(chunk_prefix_), asio::buffer(line), asio::buffer(crlf)});
+  co_return co_await write_raw(buffers(chunk_prefix_, line, kCrlf));
 }
 
 template <class Stream>
 asio::awaitable<void> Session<Stream>::end_stream() {
   if (!streaming_ || gone_) co_return;
-  static constexpr std::string_view last = "0\r\n\r\n";
-  co_await write_raw({asio::buffer(last)});
+  co_await write_raw(buffers(kLastChunk));
 }
 
 template <class Stream>
