@@ -274,7 +274,8 @@ TEST(SseParser, JsonObjectSplitAcrossManyReads) {
 }
 
 TEST(SseParser, EverySplitPointGivesTheSameEvents) {
-  expect_split_invariant("\xEF\xBB\xBF" "event: a\r\ndata: 1\r\n\r\n: c\rdata: 2\r\rid: 9\ndata\n\n");
+  expect_split_invariant("\xEF\xBB\xBF" "event: a\r\ndata: 1\r\n\r\n"
+                         ": c\rdata: 2\r\rid: 9\ndata\n\n");
   expect_split_invariant("data: x\r\n\r\ndata: y\r\r\ndata: z");
 }
 
