@@ -50,6 +50,9 @@ struct AttemptLimits {
 class Provider {
  public:
   virtual ~Provider() = default;
+  // What the price table and logs call this upstream: "openai", "mock", or
+  // an OpenAI-compatible profile name such as "groq".
+  virtual std::string kind() const = 0;
   // Sends ctx's request to `deployment`. On success the provider has written
   // the complete response to `sink` and filled ctx.usage. On failure before
   // anything was committed to the sink it writes nothing, so the router may

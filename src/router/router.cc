@@ -95,11 +95,10 @@ asio::awaitable<void> Router::route(RequestContext& ctx, ResponseSink& sink) {
       const auto& d = *order[static_cast<std::size_t>(i) % order.size()];
       auto pit = providers_.find(d.provider);
       if (pit == providers_.end()) continue;
-      const auto* pc = config_->find_provider(d.provider);
       ctx.model_group = group;
       ctx.deployment_model = d.model;
       ctx.provider_name = d.provider;
-      ctx.provider_type = pc ? (pc->type == ProviderType::mock ? "mock" : pc->type == ProviderType::openai ? "openai" : "openai_compatible") : "";
+      ctx.provider_type = pit->second->kind();
       ctx.attempts = ++attempt_no;
 
       AttemptLimits limits;

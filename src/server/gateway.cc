@@ -119,11 +119,8 @@ Gateway::Gateway(std::shared_ptr<const Config> config, GatewayOptions options)
     : state_(std::make_shared<SharedState>()), options_(std::move(options)) {
   state_->config = config;
   if (!config->price_file.empty()) {
-    std::ifstream in(config->price_file);
-    std::stringstream text;
-    text << in.rdbuf();
-    auto table = PriceTable::from_json(text.str());
-    if (!table) throw std::runtime_error("price_file " + config->price_file + ": " + table.error().message);
+    auto table = PriceTable::from_file(config->price_file);
+    if (!table) throw std::runtime_error(table.error().message);
     state_->prices = table.value();
   } else {
     state_->prices = PriceTable::bundled();

@@ -12,6 +12,7 @@ class MockProvider final : public Provider {
  public:
   explicit MockProvider(const ProviderConfig& config) : config_(config) {}
 
+  std::string kind() const override { return "mock"; }
   boost::asio::awaitable<AttemptOutcome> call(RequestContext& ctx, const DeploymentConfig& deployment,
                                               const AttemptLimits& limits, ResponseSink& sink) override;
 

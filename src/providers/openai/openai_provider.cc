@@ -61,6 +61,11 @@ OpenAiProvider::OpenAiProvider(const ProviderConfig& config, UpstreamPool& pool)
   }
 }
 
+std::string OpenAiProvider::kind() const {
+  if (config_.type == ProviderType::openai) return "openai";
+  return profile_->name == "generic" ? "openai_compatible" : profile_->name;
+}
+
 UpstreamRequest OpenAiProvider::build_request(const RequestContext& ctx, std::string path, std::string body) const {
   UpstreamRequest req;
   req.target = url_.base_path + path;

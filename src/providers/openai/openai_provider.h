@@ -17,6 +17,7 @@ class OpenAiProvider final : public Provider {
   // `config` must outlive the provider (it is part of the shared Config).
   OpenAiProvider(const ProviderConfig& config, UpstreamPool& pool);
 
+  std::string kind() const override;
   boost::asio::awaitable<AttemptOutcome> call(RequestContext& ctx, const DeploymentConfig& deployment,
                                               const AttemptLimits& limits, ResponseSink& sink) override;
 
