@@ -55,6 +55,21 @@ std::vector<asio::const_buffer> buffers(const B&... b) {
   return v;
 }
 
+// What to answer when reading a request failed; nullopt: close silently
+// (also for timeouts: beast has already closed the socket then).
+std::optional<ApiError> read_error(const beast::error_code& ec, std::size_t bytes_read, const ServerConfig& sc) {
+  if (ec == http::error::header_limit) {
+    return ApiError{431, "invalid_request_error", "request_header_too_large",
+                    "The request headers exceed the limit of " + std::to_string(sc.max_header_bytes) + " bytes.", {}, {}};
+  }
+  if (ec == http::error::body_limit) {
+    return ApiError::payload_too_large("The request body exceeds the limit of " + std::to_string(sc.max_body_bytes) +
+                                       " bytes.");
+  }
+  if (quiet_close(ec) || bytes_read == 0) return std::nullopt;
+  return ApiError::bad_request("Malformed HTTP request: " + ec.message() + ".", {}, "bad_http_request");
+}
+
 std::string hex(std::size_t n) {
   char buf[20];
   int len = std::snprintf(buf, sizeof buf, "%zx", n);
@@ -109,6 +124,7 @@ class Session final : public ResponseSink,
   std::string chunk_prefix_;
   bool committed_ = false;
   bool streaming_ = false;
+  bool stream_ended_ = false;
   bool gone_ = false;
   bool idle_ = false;
   bool keep_alive_ = true;
@@ -153,22 +169,11 @@ asio::awaitable<void> Session<Stream>::serve_connection() {
     lowest.expires_after(std::chrono::milliseconds(sc.idle_timeout_ms));
     auto [hec, hn] = co_await http::async_read_header(stream_, buffer_, parser, use_nothrow);
     idle_ = false;
-    if (hec == http::error::header_limit) {
-      co_await reply_error({431, "invalid_request_error", "request_header_too_large",
-                            "The request headers exceed the limit of " + std::to_string(sc.max_header_bytes) + " bytes.", {}, {}},
-                           true);
-      co_return;
-    }
-    if (hec == http::error::body_limit) {
-      co_await reply_error(ApiError::payload_too_large("The request body exceeds the limit of " +
-                                                       std::to_string(sc.max_body_bytes) + " bytes."),
-                           true);
-      co_return;
-    }
     if (hec) {
-      if (!quiet_close(hec) && hn > 0) {
-        co_await reply_error(ApiError::bad_request("Malformed HTTP request: " + hec.message() + ".", {}, "bad_http_request"), true);
-      }
+      // Errors are built outside the co_await expression: GCC 12 destroys
+      // brace-initialised temporaries in co_await operands twice.
+      auto error = read_error(hec, hn, sc);
+      if (error) co_await reply_error(*error, true);
       co_return;
     }
     if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
@@ -176,21 +181,10 @@ asio::awaitable<void> Session<Stream>::serve_connection() {
     }
     lowest.expires_after(std::chrono::milliseconds(sc.header_timeout_ms));
     auto [bec, bn] = co_await http::async_read(stream_, buffer_, parser, use_nothrow);
-    if (bec == http::error::body_limit) {
-      co_await reply_error(ApiError::payload_too_large("The request body exceeds the limit of " +
-                                                       std::to_string(sc.max_body_bytes) + " bytes."),
-                           true);
-      co_return;
-    }
-    if (bec == beast::error::timeout) {
-      co_await reply_error({408, "invalid_request_error", "request_timeout", "The request body was not received in time.", {}, {}}, true);
-      co_return;
-    }
     if (bec) {
-      if (!quiet_close(bec)) {
-        co_await reply_error(ApiError::bad_request("Malformed HTTP request: " + bec.message() + ".", {}, "bad_http_request"), true);
-      }
-      co_return;  // a truncated body: the client is gone
+      auto error = read_error(bec, 1, sc);
+      if (error) co_await reply_error(*error, true);
+      co_return;  // e.g. a truncated body: the client is gone
     }
     keep_alive_ = parser.get().keep_alive() && keep_alive_;
     co_await handle(parser.release());
@@ -211,11 +205,13 @@ asio::awaitable<void> Session<Stream>::handle(http::request<http::string_body> r
   ctx.x_api_key = std::string(req["x-api-key"]);
   ctx.traceparent = std::string(req["traceparent"]);
   ctx_ = &ctx;
-  committed_ = streaming_ = false;
+  committed_ = streaming_ = stream_ended_ = false;
   st.in_flight.fetch_add(1);
   st.requests_total.fetch_add(1);
 
   co_await dispatch(ctx, req);
+  // Providers send events; the session owns the framing and ends the stream.
+  if (streaming_ && !stream_ended_) co_await end_stream();
 
   ctx.end = RequestContext::Clock::now();
   if (!ctx.cost_usd) price_request(ctx, config(), *st.prices);
@@ -247,7 +243,9 @@ asio::awaitable<void> Session<Stream>::dispatch(RequestContext& ctx, const http:
   if (req.method() == http::verb::post) {
     if (req.body().empty()) {
       ctx.status = 400;
-      co_await reply_error(ApiError::bad_request("The request body is empty; expected a JSON object.", {}, "invalid_json"), false);
+      ctx.error_type = "invalid_json";
+      const auto error = ApiError::bad_request("The request body is empty; expected a JSON object.", {}, "invalid_json");
+      co_await reply_error(error, false);
       co_return;
     }
     std::optional<ApiError> parse_error;
@@ -278,7 +276,7 @@ asio::awaitable<void> Session<Stream>::dispatch(RequestContext& ctx, const http:
   if (route.endpoint == Endpoint::models || route.endpoint == Endpoint::model) {
     auto reply = models_reply(route, ctx, config());
     ctx.status = reply.status;
-    co_await send_response(reply.status, std::move(reply.body), {});
+    co_await send_response(reply.status, std::move(reply.body), HeaderList());
     co_return;
   }
   co_await w_.router->route(ctx, *this);
@@ -286,6 +284,7 @@ asio::awaitable<void> Session<Stream>::dispatch(RequestContext& ctx, const http:
 
 template <class Stream>
 void Session<Stream>::set_common_headers(http::fields& h, const HeaderList& extra) {
+  if (!ctx_) h.set("x-request-id", new_request_id());  // rejected before a request existed
   if (ctx_) {
     h.set("x-request-id", ctx_->request_id);
     if (ctx_->attempts > 0) h.set("x-tollgate-attempts", std::to_string(ctx_->attempts));
@@ -384,7 +383,8 @@ asio::awaitable<bool> Session<Stream>::send_comment(std::string_view text) {
 
 template <class Stream>
 asio::awaitable<void> Session<Stream>::end_stream() {
-  if (!streaming_ || gone_) co_return;
+  if (!streaming_ || gone_ || stream_ended_) co_return;
+  stream_ended_ = true;
   co_await write_raw(buffers(kLastChunk));
 }
 

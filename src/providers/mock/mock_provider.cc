@@ -119,7 +119,7 @@ asio::awaitable<AttemptOutcome> MockProvider::call(RequestContext& ctx, const De
     Usage usage;
     auto body = embeddings_response(ctx.body, model, std::max(1, config_.mock.embedding_dimensions), usage);
     ctx.usage = usage;
-    co_await sink.send_response(200, body.dump(), {});
+    co_await sink.send_response(200, body.dump(), HeaderList());
     co_return AttemptOutcome{};
   }
 
@@ -146,15 +146,18 @@ asio::awaitable<AttemptOutcome> MockProvider::call(RequestContext& ctx, const De
                  {"choices", json::array({choice})},
                  {"usage", usage.to_openai_json()}};
     ctx.usage = usage;
-    co_await sink.send_response(200, body.dump(-1, ' ', false, json::error_handler_t::replace), {});
+    co_await sink.send_response(200, body.dump(-1, ' ', false, json::error_handler_t::replace), HeaderList());
     co_return AttemptOutcome{};
   }
 
   StreamNormalizer norm(chat ? StreamNormalizer::Kind::chat : StreamNormalizer::Kind::completion,
                         ctx.client_wants_usage, *ProviderProfiles::bundled().find("generic"));
   auto emit = [&](json chunk) -> asio::awaitable<bool> {
-    for (auto& payload : norm.on_chunk(std::move(chunk))) {
-      if (!sink.committed() && !co_await sink.start_stream({})) co_return false;
+    // Named, not a range-for temporary: GCC 12 ends such temporaries'
+    // lifetime at the first suspension inside the loop.
+    auto payloads = norm.on_chunk(std::move(chunk));
+    for (auto& payload : payloads) {
+      if (!sink.committed() && !co_await sink.start_stream(HeaderList())) co_return false;
       if (!co_await sink.send_event(payload)) co_return false;
     }
     co_return true;
@@ -183,7 +186,10 @@ asio::awaitable<AttemptOutcome> MockProvider::call(RequestContext& ctx, const De
     usage_chunk["choices"] = json::array();
     usage_chunk["usage"] = usage.to_openai_json();
     if (!co_await emit(std::move(usage_chunk))) co_return false;
-    for (auto& payload : norm.finish()) {
+    // Named, not a range-for temporary: GCC 12 ends such temporaries'
+    // lifetime at the first suspension inside the loop.
+    auto payloads = norm.finish();
+    for (auto& payload : payloads) {
       if (!co_await sink.send_event(payload)) co_return false;
     }
     co_return true;

@@ -140,7 +140,10 @@ class OpenAiProvider::StreamRun {
           mapped.error.code = "upstream_stream_error";
           co_return fail(FailureClass::server, mapped.error);
         }
-        for (auto& payload : norm_.on_chunk(std::move(chunk))) {
+        // Named, not a range-for temporary: GCC 12 ends such temporaries'
+        // lifetime at the first suspension inside the loop.
+        auto payloads = norm_.on_chunk(std::move(chunk));
+        for (auto& payload : payloads) {
           if (!co_await send(payload)) co_return client_gone();
         }
       }
@@ -149,7 +152,10 @@ class OpenAiProvider::StreamRun {
     if (!upstream_done && !norm_.all_finished()) {
       co_return fail(FailureClass::server, ApiError::bad_gateway("the upstream closed the stream before it was complete", "upstream_stream_truncated"));
     }
-    for (auto& payload : norm_.finish()) {
+    // Named, not a range-for temporary: GCC 12 ends such temporaries'
+    // lifetime at the first suspension inside the loop.
+    auto payloads = norm_.finish();
+    for (auto& payload : payloads) {
       if (!co_await send(payload)) co_return client_gone();
     }
     co_return AttemptOutcome{};
@@ -158,9 +164,12 @@ class OpenAiProvider::StreamRun {
  private:
   asio::awaitable<bool> send(const std::string& payload) {
     if (!sink_.committed()) {
-      if (!co_await sink_.start_stream(upstream_id_header(ex_))) co_return false;
+      HeaderList headers = upstream_id_header(ex_);
+      const bool started = co_await sink_.start_stream(std::move(headers));
+      if (!started) co_return false;
     }
-    co_return co_await sink_.send_event(payload);
+    const bool sent = co_await sink_.send_event(payload);
+    co_return sent;
   }
 
   AttemptOutcome client_gone() {
