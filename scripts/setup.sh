@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Tollgate needs to build and test.
 # Idempotent: packages already present are skipped, so a second run is fast.
+# Options: --test (node/npm for the SDK end-to-end test), --bench (nginx, wrk).
 set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev
   libgtest-dev libgmock-dev libsqlite3-dev libpqxx-dev ca-certificates curl)
+TEST_PKGS=(nodejs npm)
 BENCH_PKGS=(nginx-light wrk)
 
 want=("${BUILD_PKGS[@]}")
-if [[ "${1:-}" == "--bench" ]]; then want+=("${BENCH_PKGS[@]}"); fi
+for arg in "$@"; do
+  case "$arg" in
+    --test) command -v node >/dev/null && command -v npm >/dev/null || want+=("${TEST_PKGS[@]}") ;;
+    --bench) want+=("${BENCH_PKGS[@]}") ;;
+    *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${want[@]}"; do

@@ -3,7 +3,7 @@
 # then (unless TOLLGATE_SKIP_SANITIZERS=1) with AddressSanitizer and UBSan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --test
 jobs="$(nproc)"
 
 run_suite() {
@@ -15,6 +15,9 @@ run_suite() {
 
 echo "== tests (RelWithDebInfo)"
 run_suite build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+echo "== end-to-end: the official OpenAI SDK against the gateway binary"
+(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error && TOLLGATE_BIN="$PWD/../../build-test/tollgate" node --test)
 if [[ "${TOLLGATE_SKIP_SANITIZERS:-0}" != "1" ]]; then
   echo "== tests (address + undefined sanitizers)"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
