@@ -173,3 +173,30 @@ TEST_F(GatewayTest, ShutdownDrainsAnInFlightStream) {
 
 }  // namespace
 }  // namespace tollgate::test
+
+namespace tollgate::test {
+namespace {
+
+TEST_F(GatewayTest, SilentUpstreamGetsKeepAliveCommentsOnceStreaming) {
+  start(R"(
+server: {listen: "127.0.0.1:0", threads: 1, timeouts: {keepalive_ms: 50}}
+logging: {level: warn}
+providers: [{name: up, type: openai_compatible, base_url: "{UPSTREAM}", api_key: "k"}]
+models: [{name: chat, deployments: [{provider: up, model: m}]}]
+)");
+  auto gate = Gate::make();
+  auto script = FakeResponse::chunked();
+  script.sse_data(content_chunk("thinking...")).wait(gate).sse_data(content_chunk("done", "stop")).send("data: [DONE]\n\n");
+  upstream.enqueue(script);
+  TestClient client(port);
+  client.send_raw("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                  std::to_string(chat_body(true).dump().size()) + "\r\n\r\n" + chat_body(true).dump());
+  auto got = client.read_until(": keep-alive");
+  EXPECT_NE(got.find(": keep-alive\n\n"), std::string::npos) << got;
+  gate->open();
+  auto rest = client.read_until("[DONE]");
+  EXPECT_NE(rest.find("done"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tollgate::test
