@@ -1,0 +1,216 @@
+// Router decisions with a scripted provider and a recording sink: which
+// deployment is tried, how often, with what waits, and what the client gets.
+#include "router/router.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "tollgate/config_loader.h"
+
+namespace tollgate {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+struct RecordingSink : ResponseSink {
+  int status = 0;
+  std::string body;
+  HeaderList headers;
+  std::vector<std::string> events;
+  bool started = false, ended = false;
+  asio::awaitable<bool> send_response(int s, std::string b, HeaderList h) override {
+    status = s;
+    body = std::move(b);
+    headers = std::move(h);
+    co_return true;
+  }
+  asio::awaitable<bool> start_stream(HeaderList) override {
+    started = true;
+    co_return true;
+  }
+  asio::awaitable<bool> send_event(std::string_view p) override {
+    events.emplace_back(p);
+    co_return true;
+  }
+  asio::awaitable<bool> send_comment(std::string_view) override { co_return true; }
+  asio::awaitable<void> end_stream() override {
+    ended = true;
+    co_return;
+  }
+  asio::awaitable<void> wait_client_gone() override { co_return; }
+  bool committed() const override { return started || status != 0; }
+  bool client_gone() const override { return false; }
+};
+
+// Plays back scripted outcomes and records which deployment each call used.
+struct ScriptedProvider : Provider {
+  std::deque<AttemptOutcome> script;
+  std::vector<std::string>* calls;
+  bool start_stream_before_failing = false;
+  explicit ScriptedProvider(std::vector<std::string>* c) : calls(c) {}
+  std::string kind() const override { return "scripted"; }
+  asio::awaitable<AttemptOutcome> call(RequestContext& ctx, const DeploymentConfig& d, const AttemptLimits&,
+                                       ResponseSink& sink) override {
+    calls->push_back(d.provider + "/" + d.model);
+    AttemptOutcome o;
+    if (!script.empty()) {
+      o = script.front();
+      script.pop_front();
+    }
+    if (o.ok()) {
+      co_await sink.send_response(200, "{}", {});
+    } else if (start_stream_before_failing) {
+      co_await sink.start_stream({});
+      co_await sink.send_event("{\"partial\":true}");
+    }
+    co_return o;
+  }
+};
+
+AttemptOutcome failure(FailureClass c, ApiError e, std::optional<int> retry_after_ms = {}) {
+  AttemptOutcome o;
+  o.failure = c;
+  o.error = std::move(e);
+  o.retry_after_ms = retry_after_ms;
+  return o;
+}
+
+class RouterTest : public ::testing::Test {
+ protected:
+  void make(const std::string& yaml) {
+    auto loaded = load_config_string(yaml);
+    ASSERT_TRUE(loaded.errors.empty()) << loaded.errors.front();
+    config = loaded.config;
+    std::map<std::string, std::unique_ptr<Provider>> providers;
+    for (const auto& p : config->providers) {
+      auto sp = std::make_unique<ScriptedProvider>(&calls);
+      scripted[p.name] = sp.get();
+      providers[p.name] = std::move(sp);
+    }
+    router = std::make_unique<Router>(config, std::move(providers),
+                                      [this](std::chrono::milliseconds d) -> asio::awaitable<void> {
+                                        sleeps.push_back(d);
+                                        co_return;
+                                      },
+                                      7);
+  }
+  void route(const std::string& model) {
+    RequestContext ctx;
+    ctx.requested_model = model;
+    ctx.request_id = "req_test";
+    asio::io_context ioc;
+    auto f = asio::co_spawn(ioc, router->route(ctx, sink), asio::use_future);
+    ioc.run();
+    f.get();
+    last = ctx;
+  }
+
+  std::shared_ptr<const Config> config;
+  std::unique_ptr<Router> router;
+  std::map<std::string, ScriptedProvider*> scripted;
+  std::vector<std::string> calls;
+  std::vector<std::chrono::milliseconds> sleeps;
+  RecordingSink sink;
+  RequestContext last;
+};
+
+constexpr const char* kTwoDeployments = R"(
+providers: [{name: a, type: mock}, {name: b, type: mock}, {name: c, type: mock}]
+models:
+  - name: m
+    deployments: [{provider: a, model: x, weight: 1}, {provider: b, model: y, weight: 1}]
+    fallbacks: [other]
+  - name: other
+    deployments: [{provider: c, model: z}]
+router: {retries: 1, backoff: {initial_ms: 100, max_ms: 1000}, retry_after_max_ms: 5000}
+)";
+
+TEST_F(RouterTest, WeightsDecideTheFirstDeployment) {
+  make(R"(
+providers: [{name: a, type: mock}, {name: b, type: mock}]
+models: [{name: m, deployments: [{provider: a, model: x, weight: 9}, {provider: b, model: y, weight: 1}]}]
+)");
+  int first_a = 0;
+  for (int i = 0; i < 2000; ++i) {
+    auto order = router->attempt_order(config->models[0]);
+    ASSERT_EQ(order.size(), 2u);
+    if (order[0]->provider == "a") ++first_a;
+  }
+  EXPECT_GT(first_a, 1700);  // ~90% with weight 9:1 (seeded, deterministic)
+  EXPECT_LT(first_a, 1900);
+}
+
+TEST_F(RouterTest, RetriesGoToTheOtherDeploymentThenFallback) {
+  make(kTwoDeployments);
+  auto err = ApiError::bad_gateway("boom");
+  scripted["a"]->script = {failure(FailureClass::server, err)};
+  scripted["b"]->script = {failure(FailureClass::server, err)};
+  route("m");
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_NE(calls[0], calls[1]) << "the retry goes to the other deployment";
+  EXPECT_EQ(calls[2], "c/z");
+  EXPECT_EQ(sink.status, 200);
+  EXPECT_EQ(last.model_group, "other");
+  EXPECT_EQ(last.attempts, 3);
+  EXPECT_EQ(sleeps.size(), 2u);
+}
+
+TEST_F(RouterTest, RetryAfterIsHonouredUpToTheCap) {
+  make(kTwoDeployments);
+  auto limited = failure(FailureClass::rate_limited, ApiError::rate_limited("slow", 60), 60'000);
+  scripted["a"]->script = {limited};
+  scripted["b"]->script = {limited};
+  route("m");
+  ASSERT_GE(sleeps.size(), 1u);
+  EXPECT_EQ(sleeps[0], 5000ms) << "retry-after is capped at retry_after_max_ms";
+}
+
+TEST_F(RouterTest, ClientErrorsStopEverything) {
+  make(kTwoDeployments);
+  scripted["a"]->script = {failure(FailureClass::client, ApiError::bad_request("bad", "temperature"))};
+  scripted["b"]->script = {failure(FailureClass::client, ApiError::bad_request("bad", "temperature"))};
+  route("m");
+  EXPECT_EQ(calls.size(), 1u);
+  EXPECT_EQ(sink.status, 400);
+  EXPECT_NE(sink.body.find("\"param\":\"temperature\""), std::string::npos);
+}
+
+TEST_F(RouterTest, NoRetryOnceTheStreamStarted) {
+  make(kTwoDeployments);
+  for (auto* p : {scripted["a"], scripted["b"]}) {
+    p->start_stream_before_failing = true;
+    p->script = {failure(FailureClass::server, ApiError::bad_gateway("cut", "upstream_stream_truncated"))};
+  }
+  route("m");
+  EXPECT_EQ(calls.size(), 1u);
+  ASSERT_EQ(sink.events.size(), 2u);
+  EXPECT_NE(sink.events[1].find("\"error\""), std::string::npos);
+  EXPECT_NE(sink.events[1].find("upstream_stream_truncated"), std::string::npos);
+  EXPECT_TRUE(sink.ended);
+  EXPECT_EQ(last.status, 502);
+}
+
+TEST_F(RouterTest, ExhaustedAttemptsReturnTheLastErrorWithRetryAfter) {
+  make(R"(
+providers: [{name: a, type: mock}]
+models: [{name: m, deployments: [{provider: a, model: x}]}]
+router: {retries: 2, backoff: {initial_ms: 0, max_ms: 0}}
+)");
+  auto overloaded = failure(FailureClass::server, ApiError::unavailable("overloaded", 3));
+  scripted["a"]->script = {overloaded, overloaded, overloaded};
+  route("m");
+  EXPECT_EQ(calls.size(), 3u);
+  EXPECT_EQ(sink.status, 503);
+  ASSERT_EQ(sink.headers.size(), 1u);
+  EXPECT_EQ(sink.headers[0], (std::pair<std::string, std::string>{"retry-after", "3"}));
+  EXPECT_TRUE(sleeps.empty()) << "backoff 0 means no waiting";
+}
+
+}  // namespace
+}  // namespace tollgate
