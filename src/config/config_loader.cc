@@ -101,6 +101,7 @@ bool parse_listen(std::string_view s, std::string& host, uint16_t& port) {
 class Loader : private YamlReader {
  public:
   explicit Loader(fs::path base_dir) : YamlReader(std::move(base_dir)) {}
+  using YamlReader::set_env_references;
   ConfigLoadResult load(const YAML::Node& root);
 
  private:
@@ -518,8 +519,9 @@ ConfigLoadResult Loader::load(const YAML::Node& root) {
 
 ConfigLoadResult load(const std::string& yaml_text, const fs::path& base_dir) {
   YAML::Node root;
+  std::vector<std::string> env_refs;
   try {
-    root = YAML::Load(yaml_text);
+    root = YAML::Load(protect_env_references(yaml_text, env_refs));
   } catch (const YAML::Exception& e) {
     ConfigLoadResult r;
     std::string where;
@@ -530,7 +532,9 @@ ConfigLoadResult load(const std::string& yaml_text, const fs::path& base_dir) {
     r.errors.push_back("YAML syntax error: " + where + e.msg);
     return r;
   }
-  return Loader(base_dir).load(root);
+  Loader loader(base_dir);
+  loader.set_env_references(std::move(env_refs));
+  return loader.load(root);
 }
 
 }  // namespace

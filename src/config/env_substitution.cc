@@ -91,4 +91,59 @@ EnvSubstitution substitute_env(std::string_view text, const EnvLookup& lookup) {
   return out;
 }
 
+namespace {
+constexpr std::string_view kPlaceholderOpen = "__tollgate_env_";
+constexpr std::string_view kPlaceholderClose = "__";
+}  // namespace
+
+std::string protect_env_references(std::string_view yaml, std::vector<std::string>& refs) {
+  std::string out;
+  out.reserve(yaml.size());
+  for (std::size_t i = 0; i < yaml.size();) {
+    if (yaml.substr(i, 3) == "$${") {  // escaped literal, left for substitute_env
+      out.append("$${");
+      i += 3;
+      continue;
+    }
+    if (yaml.substr(i, 2) == "${") {
+      // Only a well-delimited reference is swapped; anything odd (quotes,
+      // brackets, a line break before `}`) is left for YAML and
+      // substitute_env to report.
+      auto close = yaml.find_first_of("}\n\"'{[],", i + 2);
+      if (close != std::string_view::npos && yaml[close] == '}') {
+        out.append(kPlaceholderOpen).append(std::to_string(refs.size())).append(kPlaceholderClose);
+        refs.emplace_back(yaml.substr(i, close + 1 - i));
+        i = close + 1;
+        continue;
+      }
+    }
+    out.push_back(yaml[i++]);
+  }
+  return out;
+}
+
+std::string restore_env_references(std::string_view scalar, const std::vector<std::string>& refs) {
+  if (refs.empty() || scalar.find(kPlaceholderOpen) == std::string_view::npos) return std::string(scalar);
+  std::string out;
+  for (std::size_t i = 0; i < scalar.size();) {
+    if (scalar.substr(i, kPlaceholderOpen.size()) == kPlaceholderOpen) {
+      std::size_t j = i + kPlaceholderOpen.size();
+      std::size_t n = 0;
+      bool digits = false;
+      while (j < scalar.size() && scalar[j] >= '0' && scalar[j] <= '9') {
+        n = n * 10 + static_cast<std::size_t>(scalar[j] - '0');
+        ++j;
+        digits = true;
+      }
+      if (digits && n < refs.size() && scalar.substr(j, kPlaceholderClose.size()) == kPlaceholderClose) {
+        out.append(refs[n]);
+        i = j + kPlaceholderClose.size();
+        continue;
+      }
+    }
+    out.push_back(scalar[i++]);
+  }
+  return out;
+}
+
 }  // namespace tollgate

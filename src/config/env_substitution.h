@@ -32,4 +32,11 @@ struct EnvSubstitution {
 // NAME is [A-Za-z_][A-Za-z0-9_]*. A `$` not followed by `{` is kept as is.
 EnvSubstitution substitute_env(std::string_view text, const EnvLookup& lookup);
 
+// `${...}` is not valid inside YAML flow collections (`{key: ${VAR}}` is a
+// syntax error), yet that is how ops write it. Before parsing, each reference
+// is swapped for a placeholder made of plain-scalar characters; scalars get
+// the original text back (restore_env_references) before substitute_env.
+std::string protect_env_references(std::string_view yaml, std::vector<std::string>& refs);
+std::string restore_env_references(std::string_view scalar, const std::vector<std::string>& refs);
+
 }  // namespace tollgate

@@ -138,7 +138,7 @@ std::optional<Scalar> YamlReader::scalar(const YAML::Node& n, const std::string&
     return std::nullopt;
   }
   Scalar s;
-  s.raw = n.Scalar();
+  s.raw = restore_env_references(n.Scalar(), env_refs_);
   EnvSubstitution sub = substitute_env(s.raw, env_);
   for (const auto& e : sub.errors) error(path, e);
   if (!sub.errors.empty()) return std::nullopt;

@@ -105,6 +105,9 @@ class YamlReader {
   explicit YamlReader(std::filesystem::path base_dir, EnvLookup env = process_environment())
       : base_dir_(std::move(base_dir)), env_(std::move(env)) {}
 
+  // Placeholders made by protect_env_references for this document.
+  void set_env_references(std::vector<std::string> refs) { env_refs_ = std::move(refs); }
+
   void error(const std::string& path, const std::string& msg);
   void warn(const std::string& path, const std::string& msg);
   const std::vector<std::string>& errors() const { return errors_; }
@@ -150,6 +153,7 @@ class YamlReader {
 
   std::filesystem::path base_dir_;
   EnvLookup env_;
+  std::vector<std::string> env_refs_;
   std::vector<std::string> errors_;
   std::vector<std::string> warnings_;
 };

@@ -285,6 +285,26 @@ models:
   EXPECT_EQ(p.headers.at("X-Empty"), "[]");
 }
 
+TEST(ConfigLoader, UnquotedReferencesWorkInsideFlowMaps) {
+  // The issue's own example: `${VAR}` unquoted inside `{...}` is not valid
+  // YAML on its own, but ops write it that way.
+  ScopedEnv key("TG_TEST_FLOW_KEY", "sk-demo-flow-123");
+  ScopedEnv api("TG_TEST_FLOW_API", "sk-upstream");
+  auto c = valid(load_config_string(R"(
+providers:
+  - {name: p, type: openai, api_key: ${TG_TEST_FLOW_API}}
+models:
+  - name: m
+    deployments: [{provider: p, model: x}]
+keys:
+  - {name: demo, key: ${TG_TEST_FLOW_KEY}, models: [m]}
+# a comment mentioning ${TG_TEST_NOT_SET_ANYWHERE} is ignored
+)"));
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->keys[0].key, "sk-demo-flow-123");
+  EXPECT_EQ(c->providers[0].api_key, "sk-upstream");
+}
+
 TEST(ConfigLoader, UnsetOrMalformedEnvironmentReferencesAreErrorsWithPaths) {
   unsetenv("TG_TEST_UNSET_MASTER");
   unsetenv("TG_TEST_UNSET_KEY");
