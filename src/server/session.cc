@@ -122,6 +122,7 @@ class Session final : public ResponseSink,
   beast::flat_buffer buffer_;
   RequestContext* ctx_ = nullptr;
   std::string chunk_prefix_;
+  std::string trailer_;
   bool committed_ = false;
   bool streaming_ = false;
   bool stream_ended_ = false;
@@ -211,7 +212,11 @@ asio::awaitable<void> Session<Stream>::handle(http::request<http::string_body> r
 
   co_await dispatch(ctx, req);
   // Providers send events; the session owns the framing and ends the stream.
-  if (streaming_ && !stream_ended_) co_await end_stream();
+  if (streaming_ && !stream_ended_) {
+    // A successful stream's cost is known only now: it goes in a trailer.
+    if (ctx.status == 200 && !ctx.model_group.empty()) price_request(ctx, config(), *st.prices);
+    co_await end_stream();
+  }
 
   ctx.end = RequestContext::Clock::now();
   if (!ctx.cost_usd) price_request(ctx, config(), *st.prices);
@@ -344,6 +349,7 @@ asio::awaitable<bool> Session<Stream>::start_stream(HeaderList headers) {
   res.set(http::field::content_type, "text/event-stream");
   res.set(http::field::cache_control, "no-cache");
   res.set("x-accel-buffering", "no");
+  res.set(http::field::trailer, "x-tollgate-cost-usd");
   set_common_headers(res, headers);
   res.keep_alive(keep_alive_);
   res.chunked(true);
@@ -385,7 +391,12 @@ template <class Stream>
 asio::awaitable<void> Session<Stream>::end_stream() {
   if (!streaming_ || gone_ || stream_ended_) co_return;
   stream_ended_ = true;
-  co_await write_raw(buffers(kLastChunk));
+  if (ctx_ && ctx_->cost_usd && ctx_->status == 200) {
+    trailer_ = fmt::format("0\r\nx-tollgate-cost-usd: {:.10f}\r\n\r\n", *ctx_->cost_usd);
+    co_await write_raw(buffers(trailer_));
+  } else {
+    co_await write_raw(buffers(kLastChunk));
+  }
 }
 
 template <class Stream>

@@ -200,3 +200,37 @@ models: [{name: chat, deployments: [{provider: up, model: m}]}]
 
 }  // namespace
 }  // namespace tollgate::test
+
+namespace tollgate::test {
+namespace {
+
+TEST_F(GatewayTest, StreamCostArrivesAsATrailer) {
+  start(basic_yaml());
+  upstream.enqueue(FakeResponse::sse({content_chunk("Hi", "stop"), usage_chunk(1000, 500)}));
+  TestClient client(port);
+  client.send_raw("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                  std::to_string(chat_body(true).dump().size()) + "\r\n\r\n" + chat_body(true).dump());
+  auto raw = client.read_until("\r\n0\r\nx-tollgate-cost-usd: ");
+  raw += client.read_until("\r\n\r\n");
+  EXPECT_NE(raw.find("Trailer: x-tollgate-cost-usd"), std::string::npos);
+  auto pos = raw.find("x-tollgate-cost-usd: 0.0020000000\r\n\r\n");
+  EXPECT_NE(pos, std::string::npos) << raw.substr(raw.size() > 300 ? raw.size() - 300 : 0);
+}
+
+TEST_F(GatewayTest, MockEmbeddingsHonourBase64Encoding) {
+  start(basic_yaml());
+  TestClient client(port);
+  auto floats = client.post_json("/v1/embeddings", {{"model", "backup"}, {"input", "hello"}});
+  ASSERT_EQ(floats.status, 200);
+  auto vec = floats.json()["data"][0]["embedding"];
+  ASSERT_TRUE(vec.is_array());
+  auto b64 = client.post_json("/v1/embeddings", {{"model", "backup"}, {"input", "hello"}, {"encoding_format", "base64"}});
+  ASSERT_EQ(b64.status, 200);
+  auto s = b64.json()["data"][0]["embedding"];
+  ASSERT_TRUE(s.is_string());
+  // 4 bytes per float32, base64 expands 3 -> 4.
+  EXPECT_EQ(s.get<std::string>().size(), 4 * ((vec.size() * 4 + 2) / 3));
+}
+
+}  // namespace
+}  // namespace tollgate::test

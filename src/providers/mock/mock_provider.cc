@@ -1,6 +1,9 @@
 #include "providers/mock/mock_provider.h"
 
 #include <cmath>
+#include <cstring>
+
+#include <openssl/evp.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -95,7 +98,22 @@ json embeddings_response(const json& body, const std::string& model, int dims, U
     }
     norm = std::sqrt(norm);
     for (double x : v) vec.push_back(norm > 0 ? x / norm : 0.0);
-    data.push_back({{"object", "embedding"}, {"index", i}, {"embedding", vec}});
+    json embedding = vec;
+    if (body.value("encoding_format", "float") == "base64") {
+      // Packed little-endian float32, as OpenAI sends it.
+      std::string packed;
+      for (const auto& x : vec) {
+        float f = static_cast<float>(x.get<double>());
+        char bytes[4];
+        std::memcpy(bytes, &f, 4);
+        packed.append(bytes, 4);
+      }
+      std::string b64(4 * ((packed.size() + 2) / 3), '\0');
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), reinterpret_cast<const unsigned char*>(packed.data()),
+                      static_cast<int>(packed.size()));
+      embedding = b64;
+    }
+    data.push_back({{"object", "embedding"}, {"index", i}, {"embedding", embedding}});
     tokens += estimate_tokens(inputs[i]);
   }
   usage.prompt_tokens = tokens;
