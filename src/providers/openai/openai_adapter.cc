@@ -215,3 +215,96 @@ UpstreamFailure map_upstream_error(int status, std::string_view body, std::optio
 }
 
 }  // namespace tollgate::openai
+
+namespace tollgate::openai {
+
+using nlohmann::json;
+
+std::optional<ApiError> OpenAiSseDecoder::take(std::vector<json>& out) {
+  for (auto& ev : events_) {
+    if (done_) break;
+    if (ev.data == "[DONE]") {
+      done_ = true;
+      break;
+    }
+    json chunk = json::parse(ev.data, nullptr, false);
+    if (chunk.is_discarded() || !chunk.is_object()) {
+      return ApiError::bad_gateway("the upstream sent malformed JSON in its stream", "upstream_protocol_error");
+    }
+    if (auto err = chunk.find("error"); err != chunk.end() && !err->is_null()) {
+      auto mapped = map_upstream_error(502, ev.data, std::nullopt);
+      mapped.error.code = "upstream_stream_error";
+      return mapped.error;
+    }
+    out.push_back(std::move(chunk));
+  }
+  events_.clear();
+  return std::nullopt;
+}
+
+std::optional<ApiError> OpenAiSseDecoder::feed(std::string_view bytes, std::vector<json>& out) {
+  if (!parser_.feed(bytes, events_)) {
+    return ApiError::bad_gateway("the upstream sent an oversized stream event", "upstream_protocol_error");
+  }
+  return take(out);
+}
+
+std::optional<ApiError> OpenAiSseDecoder::finish(std::vector<json>& out) {
+  parser_.finish(events_);
+  return take(out);
+}
+
+}  // namespace tollgate::openai
+
+namespace tollgate {
+
+using nlohmann::json;
+
+OpenAiAdapter::OpenAiAdapter(const ProviderConfig& config)
+    : config_(config), url_(*UpstreamUrl::parse(config.base_url)) {
+  const auto& profiles = ProviderProfiles::bundled();
+  profile_ = config.profile.empty() ? nullptr : profiles.find(config.profile);
+  if (!profile_ && config.type == ProviderType::openai) profile_ = profiles.find("openai");
+  if (!profile_) {
+    const bool default_port = (url_.tls && url_.port == "443") || (!url_.tls && url_.port == "80");
+    profile_ = &profiles.for_host(default_port ? url_.host : url_.host + ":" + url_.port);
+  }
+}
+
+std::string OpenAiAdapter::kind() const {
+  if (config_.type == ProviderType::openai) return "openai";
+  return profile_->name == "generic" ? "openai_compatible" : profile_->name;
+}
+
+Result<NativeRequest> OpenAiAdapter::build_request(const RequestContext& ctx, const DeploymentConfig& deployment,
+                                                   std::vector<std::string>& notes) const {
+  auto prepared = openai::prepare_request(ctx.endpoint, ctx.body, deployment, *profile_, notes);
+  if (!prepared) return prepared.error();
+  NativeRequest out{url_, {}};
+  out.request.target = url_.base_path + prepared->path;
+  out.request.body = std::move(prepared->body);
+  out.request.headers.emplace_back("content-type", "application/json");
+  out.request.headers.emplace_back("accept", ctx.stream ? "text/event-stream" : "application/json");
+  // The client's own Authorization never goes upstream: only the provider's key.
+  if (!config_.api_key.empty()) out.request.headers.emplace_back("authorization", "Bearer " + config_.api_key);
+  for (const auto& [k, v] : config_.headers) out.request.headers.emplace_back(k, v);
+  return out;
+}
+
+Result<json> OpenAiAdapter::translate_response(const RequestContext& ctx, json native, Usage& usage) const {
+  return openai::normalize_response(ctx.endpoint, std::move(native), *profile_, usage);
+}
+
+Result<std::unique_ptr<StreamDecoder>> OpenAiAdapter::stream_decoder(const RequestContext&,
+                                                                     std::string_view content_type) const {
+  if (content_type.find("text/event-stream") == std::string_view::npos) {
+    return ApiError::bad_gateway("the upstream did not answer with an event stream", "upstream_protocol_error");
+  }
+  return std::unique_ptr<StreamDecoder>(std::make_unique<openai::OpenAiSseDecoder>());
+}
+
+UpstreamFailure OpenAiAdapter::map_error(int status, std::string_view body, std::optional<int> retry_after) const {
+  return openai::map_upstream_error(status, body, retry_after);
+}
+
+}  // namespace tollgate

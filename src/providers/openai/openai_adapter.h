@@ -10,12 +10,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "providers/provider_adapter.h"
 #include "tollgate/config.h"
 #include "tollgate/error.h"
 #include "tollgate/provider.h"
 #include "tollgate/provider_profile.h"
 #include "tollgate/request_context.h"
 #include "tollgate/usage.h"
+#include "providers/sse_parser.h"
 
 namespace tollgate::openai {
 
@@ -38,11 +40,6 @@ Result<PreparedRequest> prepare_request(Endpoint endpoint, const nlohmann::json&
 Result<nlohmann::json> normalize_response(Endpoint endpoint, nlohmann::json upstream,
                                           const ProviderProfile& profile, Usage& usage);
 
-struct UpstreamFailure {
-  ApiError error;
-  FailureClass failure = FailureClass::server;
-};
-
 // Maps an upstream error status and body (any of the family's error shapes)
 // to what the client sees. An upstream 401/403 concerns the gateway's own
 // provider key, so it becomes 502, never a client 401.
@@ -54,4 +51,45 @@ UpstreamFailure map_upstream_error(int status, std::string_view body,
 // turn and its tool results stay paired.
 std::string alnum9_tool_id(std::string_view original);
 
+// SSE `data:` events of Chat/Completions streams, passed through as chunks;
+// `[DONE]` ends the stream and a `{"error":...}` event becomes an error.
+class OpenAiSseDecoder final : public StreamDecoder {
+ public:
+  std::optional<ApiError> feed(std::string_view bytes, std::vector<nlohmann::json>& out) override;
+  std::optional<ApiError> finish(std::vector<nlohmann::json>& out) override;
+  bool complete() const override { return done_; }
+
+ private:
+  std::optional<ApiError> take(std::vector<nlohmann::json>& out);
+  SseParser parser_;
+  std::vector<SseEvent> events_;
+  bool done_ = false;
+};
+
 }  // namespace tollgate::openai
+
+namespace tollgate {
+
+// `type: openai` and `type: openai_compatible`.
+class OpenAiAdapter final : public ProviderAdapter {
+ public:
+  // `config` must outlive the adapter (it is part of the shared Config).
+  explicit OpenAiAdapter(const ProviderConfig& config);
+
+  std::string kind() const override;
+  const ProviderProfile& stream_profile() const override { return *profile_; }
+  Result<NativeRequest> build_request(const RequestContext& ctx, const DeploymentConfig& deployment,
+                                      std::vector<std::string>& notes) const override;
+  Result<nlohmann::json> translate_response(const RequestContext& ctx, nlohmann::json native,
+                                            Usage& usage) const override;
+  Result<std::unique_ptr<StreamDecoder>> stream_decoder(const RequestContext& ctx,
+                                                        std::string_view content_type) const override;
+  UpstreamFailure map_error(int status, std::string_view body, std::optional<int> retry_after_seconds) const override;
+
+ private:
+  const ProviderConfig& config_;
+  UpstreamUrl url_;
+  const ProviderProfile* profile_;
+};
+
+}  // namespace tollgate

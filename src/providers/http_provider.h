@@ -1,0 +1,32 @@
+#pragma once
+// The one Provider for every HTTP upstream: the adapter translates, the
+// shared upstream client carries bytes, the StreamNormalizer keeps the
+// client-facing stream invariants. One instance per worker thread.
+
+#include <memory>
+
+#include "providers/provider_adapter.h"
+#include "providers/upstream_client.h"
+#include "tollgate/provider.h"
+
+namespace tollgate {
+
+class HttpProvider final : public Provider {
+ public:
+  HttpProvider(std::unique_ptr<ProviderAdapter> adapter, UpstreamPool& pool)
+      : adapter_(std::move(adapter)), pool_(pool) {}
+
+  std::string kind() const override { return adapter_->kind(); }
+  boost::asio::awaitable<AttemptOutcome> call(RequestContext& ctx, const DeploymentConfig& deployment,
+                                              const AttemptLimits& limits, ResponseSink& sink) override;
+
+ private:
+  class StreamRun;
+  std::unique_ptr<ProviderAdapter> adapter_;
+  UpstreamPool& pool_;
+};
+
+// A rough prompt size for when the upstream reports no usage (wire formats §6).
+int64_t prompt_estimate(const RequestContext& ctx);
+
+}  // namespace tollgate
