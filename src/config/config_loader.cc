@@ -1,5 +1,9 @@
 #include "tollgate/config_loader.h"
 
+#include <boost/asio/ip/address.hpp>
+
+#include "tollgate/pricing.h"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -93,6 +97,9 @@ bool parse_listen(std::string_view s, std::string& host, uint16_t& port) {
     if (h.find(':') != std::string_view::npos) return false;  // IPv6 needs brackets
   }
   if (h.empty() || has_space_or_control(h) || !parse_port(p, port)) return false;
+  // The listener binds an address; names other than localhost are not resolved.
+  boost::system::error_code ec;
+  if (h != "localhost" && (boost::asio::ip::make_address(std::string(h), ec), ec)) return false;
   host = std::string(h);
   return true;
 }
@@ -454,6 +461,10 @@ void Loader::load_keys(const Fields& top, Config& cfg) {
         error(f.at("key"), "same value as " + it->second + ".key");
       }
     }
+    if (const YAML::Node* m = f.find("models"); m && m->IsSequence() && m->size() == 0) {
+      // An empty allow-list reads like "nothing", but would mean "everything".
+      error(f.at("models"), "empty list; omit `models` to allow every model, or list the allowed ones");
+    }
     for (auto& [model, mpath] : read_string_list(f, "models")) {
       if (cfg.find_model(model) == nullptr) {
         error(mpath, "unknown model " + quote(model) + suggestion(model, model_names));
@@ -491,7 +502,10 @@ ConfigLoadResult Loader::load(const YAML::Node& root) {
       check_secret("master_key", cfg->master_key);
     }
   }
-  if (top.has("price_file")) read_file(top, "price_file", cfg->price_file);
+  if (top.has("price_file") && read_file(top, "price_file", cfg->price_file)) {
+    // Parse it now so `tollgate check` catches a broken table, not start-up.
+    if (auto table = PriceTable::from_file(cfg->price_file); !table) error(top.at("price_file"), table.error().message);
+  }
 
   const Fields log = fields(top.node("logging"), "logging", {"level", "json"});
   std::string level;

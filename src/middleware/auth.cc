@@ -37,7 +37,15 @@ AuthMiddleware::AuthMiddleware(std::shared_ptr<const Config> config) : config_(s
 
 std::string AuthMiddleware::presented_key(const RequestContext& ctx) {
   std::string_view auth = ctx.authorization;
-  if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer ")) {
+  // The scheme name is case-insensitive (RFC 9110 §11.1).
+  auto scheme_is_bearer = [](std::string_view a) {
+    static constexpr std::string_view bearer = "bearer ";
+    for (std::size_t i = 0; i < bearer.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(a[i])) != bearer[i]) return false;
+    }
+    return true;
+  };
+  if (auth.size() > 7 && scheme_is_bearer(auth)) {
     auth.remove_prefix(7);
     while (!auth.empty() && auth.front() == ' ') auth.remove_prefix(1);
     return std::string(auth);

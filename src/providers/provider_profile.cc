@@ -41,6 +41,7 @@ ProviderProfiles ProviderProfiles::parse(std::string_view json_text) {
     p->drop_assistant_fields = strings(j, "drop_assistant_fields");
     p->finish_reasons = string_map(j, "finish_reasons");
     p->strip_chunk_fields = strings(j, "strip_chunk_fields");
+    p->strip_choice_fields = strings(j, "strip_choice_fields");
     p->usage_paths = strings(j, "usage_paths");
     p->require_n_equals_1 = j.value("require_n_equals_1", false);
     p->tool_call_id_alnum9 = j.value("tool_call_id_alnum9", false);

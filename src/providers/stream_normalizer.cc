@@ -104,6 +104,7 @@ std::vector<std::string> StreamNormalizer::on_chunk(json chunk) {
 
   for (auto& choice : *choices) {
     if (!choice.is_object()) continue;
+    for (const auto& field : profile_.strip_choice_fields) choice.erase(field);
     int index = choice.value("index", 0);
     choice["index"] = index;
     auto& state = choices_[index];

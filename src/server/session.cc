@@ -328,7 +328,7 @@ asio::awaitable<bool> Session<Stream>::send_response(int status, std::string bod
   set_common_headers(res, headers);
   if (w_.state->draining.load()) keep_alive_ = false;
   res.keep_alive(keep_alive_);
-  res.body() = std::move(body);
+  if (!ctx_ || ctx_->method != "HEAD") res.body() = std::move(body);  // HEAD: headers only
   res.prepare_payload();
   beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(config().server.write_timeout_ms));
   auto [ec, n] = co_await http::async_write(stream_, res, use_nothrow);

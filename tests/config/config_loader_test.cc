@@ -128,7 +128,7 @@ TEST(ConfigLoader, FullConfigFromFileRoundTrips) {
   TempDir dir;
   dir.write("cert.pem", "cert");
   dir.write("tls/key.pem", "key");
-  dir.write("prices.json", "{}");
+  dir.write("prices.json", R"({"models": {"m": {"input_per_million": 1, "output_per_million": 2}}})");
   ScopedEnv master("TG_TEST_FULL_MASTER", "sk-master-0123456789");
   ScopedEnv openai_key("TG_TEST_FULL_OPENAI_KEY", "sk-openai-secret");
   ScopedEnv demo("TG_TEST_FULL_DEMO", "sk-demo-0123456789");
@@ -750,6 +750,32 @@ TEST(ConfigLoader, UnreadableFileIsOneError) {
       r.errors,
       ElementsAre(
           R"(cannot read config file "/nonexistent/tollgate.yaml": No such file or directory)"));
+}
+
+}  // namespace
+}  // namespace tollgate
+
+namespace tollgate {
+namespace {
+
+TEST(ConfigLoaderChecks, BrokenPriceFileEmptyKeyModelsAndHostNamesAreCaughtByCheck) {
+  char tmpl[] = "/tmp/tollgate-prices-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string prices = std::string(tmpl) + "/prices.json";
+  FILE* f = std::fopen(prices.c_str(), "w");
+  std::fputs("{\"models\": {\"m\": {\"input_per_million\": \"cheap\"}}}", f);
+  std::fclose(f);
+  auto r = load_config_string(R"(
+server: {listen: "gateway.internal:4000"}
+price_file: )" + prices + R"(
+providers: [{name: p, type: mock}]
+models: [{name: m, deployments: [{provider: p, model: x}]}]
+keys: [{name: k, key: "sk-0123456789", models: []}]
+)");
+  ASSERT_EQ(r.errors.size(), 3u) << ::testing::PrintToString(r.errors);
+  EXPECT_TRUE(r.errors[0].starts_with("server.listen:")) << r.errors[0];
+  EXPECT_TRUE(r.errors[1].starts_with("price_file:")) << r.errors[1];
+  EXPECT_TRUE(r.errors[2].starts_with("keys[0].models: empty list")) << r.errors[2];
 }
 
 }  // namespace

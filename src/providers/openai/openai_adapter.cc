@@ -158,6 +158,7 @@ Result<json> normalize_response(Endpoint endpoint, json upstream, const Provider
   }
   for (auto& c : *choices) {
     if (!c.is_object()) continue;
+    for (const auto& f : profile.strip_choice_fields) c.erase(f);
     auto fr = c.find("finish_reason");
     if (fr != c.end() && fr->is_string()) {
       auto m = profile.finish_reasons.find(fr->get<std::string>());
@@ -187,7 +188,11 @@ UpstreamFailure map_upstream_error(int status, std::string_view body, std::optio
   }
   if (status == 429) {
     auto e = ApiError::rate_limited(with_detail("upstream rate limit reached"), retry_after_seconds);
-    if (upstream_code == "insufficient_quota") e.code = upstream_code;
+    if (upstream_code == "insufficient_quota") {
+      // Quota exhaustion does not pass with time: fail over, do not wait.
+      e.code = upstream_code;
+      return {e, FailureClass::server};
+    }
     return {e, FailureClass::rate_limited};
   }
   if (status == 408 || status == 504) {
@@ -202,9 +207,10 @@ UpstreamFailure map_upstream_error(int status, std::string_view body, std::optio
             FailureClass::server};
   }
   if (status == 404) {
+    // A deployment misconfiguration: another deployment may serve it.
     return {ApiError::bad_gateway(with_detail("upstream does not serve the configured model or route"),
                                   "upstream_not_found"),
-            FailureClass::client};
+            FailureClass::server};
   }
   if (status == 413) {
     return {ApiError::payload_too_large(with_detail("upstream rejected the request size")), FailureClass::client};
@@ -232,9 +238,10 @@ std::optional<ApiError> OpenAiSseDecoder::take(std::vector<json>& out) {
       return ApiError::bad_gateway("the upstream sent malformed JSON in its stream", "upstream_protocol_error");
     }
     if (auto err = chunk.find("error"); err != chunk.end() && !err->is_null()) {
-      auto mapped = map_upstream_error(502, ev.data, std::nullopt);
-      mapped.error.code = "upstream_stream_error";
-      return mapped.error;
+      std::string message = error_message_from(chunk);
+      return ApiError::bad_gateway(message.empty() ? "the upstream reported an error mid-stream"
+                                                   : "the upstream reported an error mid-stream: " + message,
+                                   "upstream_stream_error");
     }
     out.push_back(std::move(chunk));
   }
