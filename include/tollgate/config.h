@@ -30,7 +30,15 @@ struct ServerConfig {
   int keepalive_interval_ms = 15'000;  // SSE comment while an upstream is silent
 };
 
-enum class ProviderType { openai, openai_compatible, mock };
+enum class ProviderType { openai, openai_compatible, mock, anthropic, gemini, vertex, bedrock, azure, cohere };
+
+// The `type:` spelling of a provider type.
+const char* to_string(ProviderType t);
+
+// What to do with a request parameter the target model does not accept
+// (data/model_capabilities.json): drop it and say so in x-tollgate-notes, or
+// answer 400 naming it.
+enum class ParamPolicy { drop, reject };
 
 struct MockOptions {
   int chunks = 8;           // streamed content chunks
@@ -48,6 +56,27 @@ struct ProviderConfig {
   // Empty: inferred from base_url's host, else "generic".
   std::string profile;
   MockOptions mock;
+  ParamPolicy params = ParamPolicy::drop;
+
+  // anthropic: the anthropic-version header (default 2023-06-01).
+  // azure: the api-version query parameter (default 2024-10-21).
+  std::string api_version;
+  // azure: sent as `Authorization: Bearer` (Entra ID) instead of `api-key`.
+  std::string bearer_token;
+  // bedrock: region and credentials; empty fields are taken from the standard
+  // AWS_REGION / AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
+  // and AWS_SESSION_TOKEN environment variables at load time.
+  std::string region;
+  std::string aws_access_key_id;
+  std::string aws_secret_access_key;
+  std::string aws_session_token;
+  // vertex: GCP project, location (default us-central1), a service-account
+  // JSON key file, and the OAuth token endpoint (default Google's; tests
+  // point it at a fake).
+  std::string project;
+  std::string location;
+  std::string credentials_file;
+  std::string token_url;
 };
 
 struct DeploymentConfig {

@@ -20,6 +20,7 @@ struct ProviderProfile {
   std::vector<std::string> drop_assistant_fields;     // e.g. reasoning_content replays
   std::map<std::string, std::string> finish_reasons;  // upstream -> OpenAI
   std::vector<std::string> strip_chunk_fields;        // upstream-only fields (x_groq)
+  std::vector<std::string> strip_choice_fields;       // inside choices[] (vLLM stop_reason)
   // Dotted paths where usage may be found besides "usage" (e.g. x_groq.usage).
   std::vector<std::string> usage_paths;
   bool require_n_equals_1 = false;

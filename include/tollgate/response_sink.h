@@ -25,6 +25,9 @@ class ResponseSink {
   virtual boost::asio::awaitable<bool> start_stream(HeaderList headers) = 0;
   // One SSE event `data: <payload>\n\n`, flushed at once.
   virtual boost::asio::awaitable<bool> send_event(std::string_view payload) = 0;
+  // A named SSE event `event: <name>\ndata: <payload>\n\n` (Anthropic-style
+  // streams), flushed at once.
+  virtual boost::asio::awaitable<bool> send_named_event(std::string_view name, std::string_view payload) = 0;
   // An SSE comment, to keep idle connections and proxies alive.
   virtual boost::asio::awaitable<bool> send_comment(std::string_view text) = 0;
   // Ends the stream (terminating chunk).

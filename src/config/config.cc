@@ -16,4 +16,19 @@ const ModelConfig* Config::find_model(const std::string& name) const {
   return nullptr;
 }
 
+const char* to_string(ProviderType t) {
+  switch (t) {
+    case ProviderType::openai: return "openai";
+    case ProviderType::openai_compatible: return "openai_compatible";
+    case ProviderType::mock: return "mock";
+    case ProviderType::anthropic: return "anthropic";
+    case ProviderType::gemini: return "gemini";
+    case ProviderType::vertex: return "vertex";
+    case ProviderType::bedrock: return "bedrock";
+    case ProviderType::azure: return "azure";
+    case ProviderType::cohere: return "cohere";
+  }
+  return "unknown";
+}
+
 }  // namespace tollgate

@@ -28,8 +28,24 @@ namespace fs = std::filesystem;
 using namespace config_detail;
 
 constexpr std::string_view kDefaultOpenAiUrl = "https://api.openai.com/v1";
-constexpr std::array<std::string_view, 6> kFutureProviderTypes = {"anthropic", "gemini", "vertex",
-                                                                  "bedrock",   "azure",  "cohere"};
+struct ProviderTypeInfo {
+  std::string_view name;
+  ProviderType type;
+  std::string_view default_base_url;  // empty: required, or derived (vertex, bedrock)
+};
+constexpr std::array<ProviderTypeInfo, 9> kProviderTypes = {{
+    {"openai", ProviderType::openai, "https://api.openai.com/v1"},
+    {"openai_compatible", ProviderType::openai_compatible, ""},
+    {"mock", ProviderType::mock, ""},
+    {"anthropic", ProviderType::anthropic, "https://api.anthropic.com"},
+    {"gemini", ProviderType::gemini, "https://generativelanguage.googleapis.com"},
+    {"vertex", ProviderType::vertex, ""},
+    {"bedrock", ProviderType::bedrock, ""},
+    {"azure", ProviderType::azure, ""},
+    {"cohere", ProviderType::cohere, "https://api.cohere.com"},
+}};
+constexpr std::string_view kProviderTypeList =
+    "openai, openai_compatible, mock, anthropic, gemini, vertex, bedrock, azure, cohere";
 constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug",    "info", "warn",
                                                         "error", "critical", "off"};
 // Headers the gateway owns; letting config set them would break framing or routing.
@@ -118,6 +134,7 @@ class Loader : private YamlReader {
   void load_provider(const YAML::Node& node, const std::string& path, ProviderConfig& p);
   void load_headers(const Fields& f, ProviderConfig& p);
   void load_base_url(const Fields& f, bool type_ok, ProviderConfig& p);
+  void load_native_fields(const Fields& f, ProviderConfig& p);
   void load_models(const Fields& top, Config& cfg);
   void load_router(const Fields& top, RouterConfig& out);
   void load_keys(const Fields& top, Config& cfg);
@@ -212,9 +229,17 @@ void Loader::load_headers(const Fields& f, ProviderConfig& p) {
 void Loader::load_base_url(const Fields& f, bool type_ok, ProviderConfig& p) {
   const YAML::Node* n = f.find("base_url");
   if (n == nullptr) {
-    if (type_ok && p.type == ProviderType::openai) p.base_url = std::string(kDefaultOpenAiUrl);
-    if (type_ok && p.type == ProviderType::openai_compatible) {
-      error(f.at("base_url"), "required for type openai_compatible");
+    if (!type_ok) return;
+    for (const auto& info : kProviderTypes) {
+      if (info.type == p.type && !info.default_base_url.empty()) p.base_url = std::string(info.default_base_url);
+    }
+    if (p.type == ProviderType::openai_compatible || p.type == ProviderType::azure) {
+      error(f.at("base_url"), std::string("required for type ") + to_string(p.type));
+    } else if (p.type == ProviderType::vertex) {
+      p.base_url = p.location == "global" ? "https://aiplatform.googleapis.com"
+                                          : "https://" + p.location + "-aiplatform.googleapis.com";
+    } else if (p.type == ProviderType::bedrock && !p.region.empty()) {
+      p.base_url = "https://bedrock-runtime." + p.region + ".amazonaws.com";
     }
     return;
   }
@@ -246,30 +271,89 @@ void Loader::load_base_url(const Fields& f, bool type_ok, ProviderConfig& p) {
   }
 }
 
+// Fields that only some native provider types take, with their defaults.
+void Loader::load_native_fields(const Fields& f, ProviderConfig& p) {
+  auto only_for = [&](const char* key, std::initializer_list<ProviderType> types) {
+    if (!f.has(key)) return false;
+    for (auto t : types) {
+      if (t == p.type) return true;
+    }
+    error(f.at(key), std::string("not used by type ") + to_string(p.type));
+    return false;
+  };
+  auto env_or = [&](const char* var) {
+    const auto v = env_lookup()(var);
+    return v ? *v : std::string();
+  };
+  if (only_for("api_version", {ProviderType::anthropic, ProviderType::azure})) read_required(f, "api_version", p.api_version);
+  if (p.api_version.empty() && p.type == ProviderType::anthropic) p.api_version = "2023-06-01";
+  if (p.api_version.empty() && p.type == ProviderType::azure) p.api_version = "2024-10-21";
+  if (only_for("bearer_token", {ProviderType::azure})) read_string(f, "bearer_token", p.bearer_token);
+
+  const auto bedrock = {ProviderType::bedrock};
+  if (only_for("region", bedrock)) read_required(f, "region", p.region);
+  if (only_for("aws_access_key_id", bedrock)) read_string(f, "aws_access_key_id", p.aws_access_key_id);
+  if (only_for("aws_secret_access_key", bedrock)) read_string(f, "aws_secret_access_key", p.aws_secret_access_key);
+  if (only_for("aws_session_token", bedrock)) read_string(f, "aws_session_token", p.aws_session_token);
+  if (p.type == ProviderType::bedrock) {
+    if (p.region.empty()) p.region = env_or("AWS_REGION");
+    if (p.region.empty()) p.region = env_or("AWS_DEFAULT_REGION");
+    if (p.region.empty()) error(f.at("region"), "required for type bedrock (or set AWS_REGION)");
+    if (p.aws_access_key_id.empty()) p.aws_access_key_id = env_or("AWS_ACCESS_KEY_ID");
+    if (p.aws_secret_access_key.empty()) p.aws_secret_access_key = env_or("AWS_SECRET_ACCESS_KEY");
+    if (p.aws_session_token.empty()) p.aws_session_token = env_or("AWS_SESSION_TOKEN");
+    if (p.aws_access_key_id.empty() || p.aws_secret_access_key.empty()) {
+      warn(f.at("aws_access_key_id"), "no AWS credentials in the config or the environment; upstream calls will be rejected");
+    }
+  }
+
+  const auto vertex = {ProviderType::vertex};
+  if (only_for("project", vertex)) read_required(f, "project", p.project);
+  if (only_for("location", vertex)) read_required(f, "location", p.location);
+  if (only_for("credentials_file", vertex)) read_file(f, "credentials_file", p.credentials_file);
+  if (only_for("token_url", vertex)) read_required(f, "token_url", p.token_url);
+  if (p.type == ProviderType::vertex) {
+    if (p.location.empty()) p.location = "us-central1";
+    if (p.token_url.empty()) p.token_url = "https://oauth2.googleapis.com/token";
+    if (p.project.empty()) error(f.at("project"), "required for type vertex");
+    if (!f.has("credentials_file")) error(f.at("credentials_file"), "required for type vertex (a service-account JSON key file)");
+  }
+}
+
 void Loader::load_provider(const YAML::Node& node, const std::string& path, ProviderConfig& p) {
-  const Fields f =
-      fields(node, path, {"name", "type", "base_url", "api_key", "headers", "profile", "mock"});
+  const Fields f = fields(node, path,
+                         {"name", "type", "base_url", "api_key", "headers", "profile", "mock", "params",
+                          "api_version", "bearer_token", "region", "aws_access_key_id",
+                          "aws_secret_access_key", "aws_session_token", "project", "location",
+                          "credentials_file", "token_url"});
   read_name(f, "name", p.name);
 
   bool type_ok = false;
   std::string type;
   if (read_required(f, "type", type)) {
-    if (type == "openai") {
-      p.type = ProviderType::openai;
-      type_ok = true;
-    } else if (type == "openai_compatible") {
-      p.type = ProviderType::openai_compatible;
-      type_ok = true;
-    } else if (type == "mock") {
-      p.type = ProviderType::mock;
-      type_ok = true;
-    } else if (contains(kFutureProviderTypes, type)) {
-      error(f.at("type"), "provider type " + quote(type) + " is not supported yet");
-    } else {
-      error(f.at("type"),
-            "unknown provider type " + quote(type) + " (expected openai, openai_compatible, mock)");
+    for (const auto& info : kProviderTypes) {
+      if (info.name == type) {
+        p.type = info.type;
+        type_ok = true;
+      }
+    }
+    if (!type_ok) {
+      error(f.at("type"), "unknown provider type " + quote(type) + " (expected " + std::string(kProviderTypeList) + ")");
     }
   }
+  if (f.has("params")) {
+    std::string policy;
+    if (read_required(f, "params", policy)) {
+      if (policy == "drop") {
+        p.params = ParamPolicy::drop;
+      } else if (policy == "reject") {
+        p.params = ParamPolicy::reject;
+      } else {
+        error(f.at("params"), "expected drop or reject, got " + quote(policy));
+      }
+    }
+  }
+  if (type_ok) load_native_fields(f, p);
 
   if (read_string(f, "api_key", p.api_key) && has_control(p.api_key)) {
     error(f.at("api_key"), "must not contain control characters or line breaks");

@@ -108,6 +108,8 @@ class YamlReader {
   // Placeholders made by protect_env_references for this document.
   void set_env_references(std::vector<std::string> refs) { env_refs_ = std::move(refs); }
 
+  const EnvLookup& env_lookup() const { return env_; }
+
   void error(const std::string& path, const std::string& msg);
   void warn(const std::string& path, const std::string& msg);
   const std::vector<std::string>& errors() const { return errors_; }

@@ -18,7 +18,7 @@
 #include "middleware/request_validation.h"
 #include "providers/mock/mock_provider.h"
 #include "providers/http_provider.h"
-#include "providers/openai/openai_adapter.h"
+#include "providers/adapter_factory.h"
 #include "server/worker.h"
 
 namespace tollgate {
@@ -42,7 +42,7 @@ Worker::Worker(std::shared_ptr<SharedState> st, const GatewayOptions& options,
     if (p.type == ProviderType::mock) {
       providers[p.name] = std::make_unique<MockProvider>(p);
     } else {
-      providers[p.name] = std::make_unique<HttpProvider>(std::make_unique<OpenAiAdapter>(p), pool);
+      providers[p.name] = std::make_unique<HttpProvider>(make_adapter(p), pool);
     }
   }
   router = std::make_unique<Router>(state->config, std::move(providers), options.sleep ? options.sleep : timer_sleep(), seed);

@@ -92,6 +92,7 @@ class Session final : public ResponseSink,
   asio::awaitable<bool> send_response(int status, std::string body, HeaderList headers) override;
   asio::awaitable<bool> start_stream(HeaderList headers) override;
   asio::awaitable<bool> send_event(std::string_view payload) override;
+  asio::awaitable<bool> send_named_event(std::string_view name, std::string_view payload) override;
   asio::awaitable<bool> send_comment(std::string_view text) override;
   asio::awaitable<void> end_stream() override;
   asio::awaitable<void> wait_client_gone() override;
@@ -123,6 +124,7 @@ class Session final : public ResponseSink,
   RequestContext* ctx_ = nullptr;
   std::string chunk_prefix_;
   std::string trailer_;
+  std::string event_head_;
   bool committed_ = false;
   bool streaming_ = false;
   bool stream_ended_ = false;
@@ -377,6 +379,14 @@ asio::awaitable<bool> Session<Stream>::send_event(std::string_view payload) {
   // One chunk per event, written at once: "<len>\r\ndata: <payload>\n\n\r\n".
   chunk_prefix_ = hex(kData.size() + payload.size() + 2) + "\r\n";
   co_return co_await write_raw(buffers(chunk_prefix_, kData, payload, kEventTail));
+}
+
+template <class Stream>
+asio::awaitable<bool> Session<Stream>::send_named_event(std::string_view name, std::string_view payload) {
+  if (!streaming_ || gone_) co_return false;
+  event_head_ = "event: " + std::string(name) + "\n";
+  chunk_prefix_ = hex(event_head_.size() + kData.size() + payload.size() + 2) + "\r\n";
+  co_return co_await write_raw(buffers(chunk_prefix_, event_head_, kData, payload, kEventTail));
 }
 
 template <class Stream>

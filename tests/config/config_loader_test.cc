@@ -452,7 +452,7 @@ keys:
       r.errors,
       ElementsAre(
           R"(server.listen: expected HOST:PORT, got "abc")",
-          R"(providers[1].type: unknown provider type "antropic" (expected openai, openai_compatible, mock))",
+          R"(providers[1].type: unknown provider type "antropic" (expected openai, openai_compatible, mock, anthropic, gemini, vertex, bedrock, azure, cohere))",
           R"(models[1].deployments[0].provider: unknown provider "opnai" (did you mean "openai"?))",
           R"(keys[0].models[0]: unknown model "gtp" (did you mean "gpt"?))"));
 }
@@ -506,7 +506,7 @@ TEST(ConfigLoader, ProviderTypeUrlProfileAndMockRules) {
       errors_of(R"(
 providers:
   - {name: a}
-  - {name: b, type: anthropic}
+  - {name: b, type: vertex}
   - {name: c, type: openai_compatible}
   - {name: d, type: openai_compatible, base_url: api.groq.com/v1}
   - {name: e, type: openai_compatible, base_url: "https://user:pw@example.com/v1"}
@@ -527,7 +527,8 @@ models:
 )"),
       ElementsAre(
           "providers[0].type: required",
-          R"(providers[1].type: provider type "anthropic" is not supported yet)",
+          "providers[1].project: required for type vertex",
+          "providers[1].credentials_file: required for type vertex (a service-account JSON key file)",
           "providers[2].base_url: required for type openai_compatible",
           R"(providers[3].base_url: must start with http:// or https://, got "api.groq.com/v1")",
           "providers[4].base_url: must not contain credentials; use api_key or headers",
@@ -776,6 +777,60 @@ keys: [{name: k, key: "sk-0123456789", models: []}]
   EXPECT_TRUE(r.errors[0].starts_with("server.listen:")) << r.errors[0];
   EXPECT_TRUE(r.errors[1].starts_with("price_file:")) << r.errors[1];
   EXPECT_TRUE(r.errors[2].starts_with("keys[0].models: empty list")) << r.errors[2];
+}
+
+}  // namespace
+}  // namespace tollgate
+
+namespace tollgate {
+namespace {
+
+TEST(ConfigLoaderNative, NativeProviderTypesGetTheirDefaults) {
+  setenv("AWS_REGION", "eu-west-3", 1);
+  setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+  setenv("AWS_SECRET_ACCESS_KEY", "secret-example", 1);
+  char tmpl[] = "/tmp/tollgate-sa-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string sa = std::string(tmpl) + "/sa.json";
+  FILE* f = std::fopen(sa.c_str(), "w");
+  std::fputs("{}", f);
+  std::fclose(f);
+  auto r = load_config_string(R"(
+providers:
+  - {name: claude, type: anthropic, api_key: k}
+  - {name: g, type: gemini, api_key: k}
+  - {name: v, type: vertex, project: p1, location: europe-west4, credentials_file: )" + sa + R"(}
+  - {name: b, type: bedrock}
+  - {name: az, type: azure, base_url: "https://res.openai.azure.com", api_key: k, params: reject}
+  - {name: co, type: cohere, api_key: k}
+models: [{name: m, deployments: [{provider: claude, model: x}]}]
+)");
+  unsetenv("AWS_REGION");
+  unsetenv("AWS_ACCESS_KEY_ID");
+  unsetenv("AWS_SECRET_ACCESS_KEY");
+  ASSERT_TRUE(r.errors.empty()) << r.errors.front();
+  const auto& p = r.config->providers;
+  EXPECT_EQ(p[0].base_url, "https://api.anthropic.com");
+  EXPECT_EQ(p[0].api_version, "2023-06-01");
+  EXPECT_EQ(p[1].base_url, "https://generativelanguage.googleapis.com");
+  EXPECT_EQ(p[2].base_url, "https://europe-west4-aiplatform.googleapis.com");
+  EXPECT_EQ(p[2].token_url, "https://oauth2.googleapis.com/token");
+  EXPECT_EQ(p[3].region, "eu-west-3");
+  EXPECT_EQ(p[3].base_url, "https://bedrock-runtime.eu-west-3.amazonaws.com");
+  EXPECT_EQ(p[3].aws_access_key_id, "AKIDEXAMPLE");
+  EXPECT_EQ(p[4].api_version, "2024-10-21");
+  EXPECT_EQ(p[4].params, ParamPolicy::reject);
+  EXPECT_EQ(p[5].base_url, "https://api.cohere.com");
+}
+
+TEST(ConfigLoaderNative, FieldsOfOtherTypesAreErrors) {
+  auto r = load_config_string(R"(
+providers: [{name: o, type: openai, api_key: k, region: us-east-1, params: maybe}]
+models: [{name: m, deployments: [{provider: o, model: x}]}]
+)");
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_EQ(r.errors[0], "providers[0].params: expected drop or reject, got \"maybe\"");
+  EXPECT_EQ(r.errors[1], "providers[0].region: not used by type openai");
 }
 
 }  // namespace

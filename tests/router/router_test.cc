@@ -39,6 +39,10 @@ struct RecordingSink : ResponseSink {
     co_return true;
   }
   asio::awaitable<bool> send_comment(std::string_view) override { co_return true; }
+  asio::awaitable<bool> send_named_event(std::string_view, std::string_view p) override {
+    events.emplace_back(p);
+    co_return true;
+  }
   asio::awaitable<void> end_stream() override {
     ended = true;
     co_return;
