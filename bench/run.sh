@@ -14,6 +14,7 @@
 #   BENCH_REQUESTS=3000    sequential requests for the 1-connection latency and TTFB runs
 #   BENCH_BUILD_DIR=...    build directory (default: build-bench at the repo root)
 #   BENCH_GATEWAY_BIN=...  measure this gateway binary instead of building build-bench/tollgate
+#   BENCH_IDLE_WAIT=30     seconds to wait for the CPUs to be < 20% busy before measuring
 #   BENCH_KEEP=1           keep the temp dir (configs, logs) and print its path
 # Exit status: 0 all targets met (or gateway skipped), 1 a target missed, 2 setup failed.
 set -euo pipefail
@@ -24,6 +25,7 @@ DURATION=${BENCH_DURATION:-10}
 REQUESTS=${BENCH_REQUESTS:-3000}
 SKIP_GATEWAY=${BENCH_SKIP_GATEWAY:-0}
 GATEWAY_BIN=${BENCH_GATEWAY_BIN:-}
+IDLE_WAIT=${BENCH_IDLE_WAIT:-30}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tollgate-bench.XXXXXX")
 PIDS=()
 
@@ -261,7 +263,13 @@ if [[ "$GATEWAY_STATUS" == ok ]]; then
   PORT[gateway]=$GATEWAY_PORT; PID[gateway]=$GATEWAY_PID
   TARGETS+=(gateway)
 fi
+# Wait a little for a quiet machine (say, a compiler finishing) before measuring.
 BUSY=$(cpu_busy)
+for _ in $(seq $((IDLE_WAIT / 2))); do
+  ((BUSY > 20)) || break
+  log "the machine is ${BUSY}% busy; waiting for it to quieten (BENCH_IDLE_WAIT=${IDLE_WAIT}s)"
+  sleep 1; BUSY=$(cpu_busy)
+done
 if ((BUSY > 20)); then log "warning: the machine is ${BUSY}% busy before the bench; numbers will be noisy"; fi
 
 for t in "${TARGETS[@]}"; do throughput "$t"; done

@@ -7,7 +7,8 @@
 //              Each stream must be 200 and end with "data: [DONE]".
 //   default    non-streaming; total = request written -> complete response. Must be 200.
 // Output is one line of key=value pairs (microseconds), e.g.
-//   n=2000 errors=0 ttfb_p50_us=61 ttfb_p99_us=120 total_p50_us=80 total_p99_us=150 events_per_stream=7
+//   n=2000 errors=0 headers_p50_us=55 ttfb_p50_us=61 ttfb_p99_us=120 total_p50_us=80 total_p99_us=150
+//   events_per_stream=7
 // Exit status 1 if any request failed.
 //
 // Usage: bench_ttfb --port N [--host H] [--requests N] [--warmup N] [--stream] [--model M]
@@ -44,6 +45,7 @@ struct Options {
 };
 
 struct Sample {
+  long headers_us = 0;  // request written -> response headers parsed
   long ttfb_us = 0;
   long total_us = 0;
   int events = 0;
@@ -102,10 +104,11 @@ class Client {
       const auto t0 = Clock::now();
       stream_.expires_after(kIoTimeout);
       co_await http::async_write(stream_, req_, asio::use_awaitable);
-      std::optional<Clock::time_point> first_byte;
+      std::optional<Clock::time_point> headers, first_byte;
       while (!parser.is_done()) {
         stream_.expires_after(kIoTimeout);
         co_await http::async_read_some(stream_, buffer_, parser, asio::use_awaitable);
+        if (!headers && parser.is_header_done()) headers = Clock::now();
         if (!first_byte && parser.is_header_done() && !parser.get().body().empty()) first_byte = Clock::now();
       }
       const auto t_end = Clock::now();
@@ -126,6 +129,7 @@ class Client {
         std::cerr << "ttfb: unexpected body: " << body.substr(0, 300) << "\n";
         co_return std::nullopt;
       }
+      s.headers_us = micros((headers ? *headers : t_end) - t0);
       s.ttfb_us = micros((first_byte ? *first_byte : t_end) - t0);
       s.total_us = micros(t_end - t0);
       co_return s;
@@ -154,7 +158,7 @@ class Client {
 
 asio::awaitable<int> run(const Options& opt) {
   Client client{co_await asio::this_coro::executor, opt};
-  std::vector<long> ttfb, total;
+  std::vector<long> headers, ttfb, total;
   int errors = 0, events = 0;
   for (int i = 0; i < opt.warmup + opt.requests; ++i) {
     auto s = co_await client.once();
@@ -164,13 +168,15 @@ asio::awaitable<int> run(const Options& opt) {
       continue;
     }
     if (i < opt.warmup) continue;
+    headers.push_back(s->headers_us);
     ttfb.push_back(s->ttfb_us);
     total.push_back(s->total_us);
     events = s->events;
   }
   std::cout << "n=" << total.size() << " errors=" << errors;
   if (opt.stream) {
-    std::cout << " ttfb_p50_us=" << percentile(ttfb, 50) << " ttfb_p99_us=" << percentile(ttfb, 99);
+    std::cout << " headers_p50_us=" << percentile(headers, 50) << " ttfb_p50_us=" << percentile(ttfb, 50)
+              << " ttfb_p99_us=" << percentile(ttfb, 99);
   }
   std::cout << " total_p50_us=" << percentile(total, 50) << " total_p99_us=" << percentile(total, 99);
   if (opt.stream) std::cout << " events_per_stream=" << events;
