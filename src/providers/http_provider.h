@@ -13,8 +13,10 @@ namespace tollgate {
 
 class HttpProvider final : public Provider {
  public:
-  HttpProvider(std::unique_ptr<ProviderAdapter> adapter, UpstreamPool& pool)
-      : adapter_(std::move(adapter)), pool_(pool) {}
+  // `params` is the provider's parameter policy (param_policy.h), applied to
+  // each attempt's request before the adapter builds it.
+  HttpProvider(std::unique_ptr<ProviderAdapter> adapter, UpstreamPool& pool, ParamPolicy params = ParamPolicy::drop)
+      : adapter_(std::move(adapter)), pool_(pool), params_(params) {}
 
   std::string kind() const override { return adapter_->kind(); }
   boost::asio::awaitable<AttemptOutcome> call(RequestContext& ctx, const DeploymentConfig& deployment,
@@ -24,6 +26,7 @@ class HttpProvider final : public Provider {
   class StreamRun;
   std::unique_ptr<ProviderAdapter> adapter_;
   UpstreamPool& pool_;
+  ParamPolicy params_;
 };
 
 // A rough prompt size for when the upstream reports no usage (wire formats §6).
