@@ -121,7 +121,7 @@ TEST_F(AzureTest, ToolCallsStream) {
       chunk(R"([{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"call_a1","type":"function","function":{"name":"get_weather","arguments":""}}]},"finish_reason":null}])"),
       chunk(R"([{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"city\":\"Paris\"}"}}]},"finish_reason":null}])"),
       chunk(R"([{"index":0,"delta":{},"finish_reason":"tool_calls"}])"),
-      chunk("[]", R"(,"usage":{"prompt_tokens":30,"completion_tokens":10,"total_tokens":40}})"),
+      chunk("[]", R"(,"usage":{"prompt_tokens":30,"completion_tokens":10,"total_tokens":40})"),
   }));
   TestClient client(port);
   auto b = body(true);
