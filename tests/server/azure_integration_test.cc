@@ -89,7 +89,7 @@ TEST_F(AzureTest, T30_StreamWithoutAnnotationChunks) {
       chunk(R"([{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}])"),
       chunk(R"([{"index":0,"delta":{"content":"Hi"},"finish_reason":null,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"}}}])"),
       chunk(R"([{"index":0,"delta":{},"finish_reason":"stop"}])"),
-      chunk("[]", R"(,"usage":{"prompt_tokens":12,"completion_tokens":2,"total_tokens":14,"prompt_tokens_details":{"cached_tokens":8}})"),
+      chunk("[]", R"(,"usage":{"prompt_tokens":12,"completion_tokens":2,"total_tokens":14,"prompt_tokens_details":{"cached_tokens":8},"completion_tokens_details":{"reasoning_tokens":1}})"),
   }));
   TestClient client(port);
   auto b = body(true);
@@ -104,6 +104,8 @@ TEST_F(AzureTest, T30_StreamWithoutAnnotationChunks) {
   auto usage = json::parse(events[3]);
   EXPECT_TRUE(usage["choices"].empty());
   EXPECT_EQ(usage["usage"]["prompt_tokens_details"]["cached_tokens"], 8);
+  EXPECT_EQ(usage["usage"]["completion_tokens_details"]["reasoning_tokens"], 1);
+  EXPECT_EQ(usage["usage"]["total_tokens"], 14);
   EXPECT_EQ(events[4], "[DONE]");
   for (int i = 0; i < 3; ++i) {
     auto e = json::parse(events[i]);
