@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include "providers/param_policy.h"
 #include "providers/stream_normalizer.h"
 
 namespace tollgate {
@@ -37,6 +38,26 @@ HeaderList upstream_id_header(const UpstreamExchange& ex) {
     }
   }
   return h;
+}
+
+// The adapter's request, after the parameter policy. The policy works on a
+// copy swapped into ctx.body only while the adapter reads it: ctx.body stays
+// the client's request for later attempts (another deployment or a fallback
+// model may accept what this model does not), and requests the policy does
+// not touch are never copied.
+Result<NativeRequest> build_with_policy(const ProviderAdapter& adapter, RequestContext& ctx,
+                                        const DeploymentConfig& deployment, ParamPolicy policy) {
+  if (!param_policy_applies(ctx.body, deployment.model)) return adapter.build_request(ctx, deployment, ctx.notes);
+  json policed = ctx.body;
+  if (auto rejected = apply_param_policy(policed, deployment.model, policy, ctx.notes)) return *rejected;
+  struct Restore {
+    json& a;
+    json& b;
+    ~Restore() { a.swap(b); }
+  };
+  ctx.body.swap(policed);
+  Restore restore{ctx.body, policed};
+  return adapter.build_request(ctx, deployment, ctx.notes);
 }
 
 }  // namespace
@@ -141,7 +162,7 @@ class HttpProvider::StreamRun {
 
 asio::awaitable<AttemptOutcome> HttpProvider::call(RequestContext& ctx, const DeploymentConfig& deployment,
                                                    const AttemptLimits& limits, ResponseSink& sink) {
-  auto built = adapter_->build_request(ctx, deployment, ctx.notes);
+  auto built = build_with_policy(*adapter_, ctx, deployment, params_);
   if (!built) co_return fail(FailureClass::client, built.error());
   NativeRequest native = std::move(built.value());
   native.request.headers.emplace_back("x-request-id", ctx.request_id);

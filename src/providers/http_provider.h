@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "providers/param_policy.h"
 #include "providers/provider_adapter.h"
 #include "providers/upstream_client.h"
 #include "tollgate/provider.h"
@@ -13,8 +14,12 @@ namespace tollgate {
 
 class HttpProvider final : public Provider {
  public:
-  HttpProvider(std::unique_ptr<ProviderAdapter> adapter, UpstreamPool& pool)
-      : adapter_(std::move(adapter)), pool_(pool) {}
+  // `params` is the provider's parameter policy (param_policy.h), applied to
+  // each attempt's request before the adapter builds it.
+  HttpProvider(std::unique_ptr<ProviderAdapter> adapter, UpstreamPool& pool, ParamPolicy params = ParamPolicy::drop)
+      : adapter_(std::move(adapter)), pool_(pool), params_(params) {
+    ModelCapabilityTable::bundled();  // parsed at start-up, never first on a request
+  }
 
   std::string kind() const override { return adapter_->kind(); }
   boost::asio::awaitable<AttemptOutcome> call(RequestContext& ctx, const DeploymentConfig& deployment,
@@ -24,6 +29,7 @@ class HttpProvider final : public Provider {
   class StreamRun;
   std::unique_ptr<ProviderAdapter> adapter_;
   UpstreamPool& pool_;
+  ParamPolicy params_;
 };
 
 // A rough prompt size for when the upstream reports no usage (wire formats §6).

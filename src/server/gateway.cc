@@ -42,7 +42,7 @@ Worker::Worker(std::shared_ptr<SharedState> st, const GatewayOptions& options,
     if (p.type == ProviderType::mock) {
       providers[p.name] = std::make_unique<MockProvider>(p);
     } else {
-      providers[p.name] = std::make_unique<HttpProvider>(make_adapter(p), pool);
+      providers[p.name] = std::make_unique<HttpProvider>(make_adapter(p), pool, p.params);
     }
   }
   router = std::make_unique<Router>(state->config, std::move(providers), options.sleep ? options.sleep : timer_sleep(), seed);

@@ -1,0 +1,196 @@
+#include "providers/param_policy.h"
+
+#include <algorithm>
+#include <cctype>
+#include <stdexcept>
+
+#include "tollgate/embedded_data.h"
+
+namespace tollgate {
+namespace {
+
+using nlohmann::json;
+
+char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+
+std::string_view last_segment(std::string_view model) {
+  const auto slash = model.rfind('/');
+  return slash == std::string_view::npos ? model : model.substr(slash + 1);
+}
+
+// null and false mean "not asked for": sending them on would be harmless to
+// the client's intent, so they are removed without a note.
+bool absent_value(const json& v) { return v.is_null() || (v.is_boolean() && !v.get<bool>()); }
+
+struct Violation {
+  std::string param;
+  std::string why;
+};
+
+// What the rule objects to in `body`, in the table's order.
+std::vector<Violation> violations(const json& body, const ModelCapabilities& caps) {
+  std::vector<Violation> out;
+  for (const auto& p : caps.unsupported) {
+    auto it = body.find(p);
+    if (it != body.end() && !absent_value(*it)) out.push_back({p, "not supported by"});
+  }
+  for (const auto& [p, limit] : caps.max) {
+    auto it = body.find(p);
+    if (it != body.end() && it->is_number() && it->get<double>() > limit) {
+      out.push_back({p, "above the maximum supported by"});
+    }
+  }
+  return out;
+}
+
+void add_note(std::vector<std::string>& notes, std::string note) {
+  if (std::find(notes.begin(), notes.end(), note) == notes.end()) notes.push_back(std::move(note));
+}
+
+std::vector<std::string> string_list(const json& rule, const char* key, std::size_t index) {
+  std::vector<std::string> out;
+  auto it = rule.find(key);
+  if (it == rule.end()) return out;
+  if (!it->is_array()) throw std::runtime_error("model capabilities: models[" + std::to_string(index) + "]." + key + ": expected an array of strings");
+  for (const auto& v : *it) {
+    if (!v.is_string()) throw std::runtime_error("model capabilities: models[" + std::to_string(index) + "]." + key + ": expected strings");
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+}  // namespace
+
+bool glob_match(std::string_view pattern, std::string_view text) {
+  // Iterative matcher with single-star backtracking: linear for one '*',
+  // never exponential.
+  std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || lower(pattern[p]) == lower(text[t]))) {
+      ++p;
+      ++t;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+ModelCapabilityTable ModelCapabilityTable::parse(std::string_view json_text) {
+  const json doc = json::parse(json_text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("models") || !doc["models"].is_array()) {
+    throw std::runtime_error("model capabilities: expected {\"models\": [...]}");
+  }
+  ModelCapabilityTable out;
+  std::size_t i = 0;
+  for (const auto& rule : doc["models"]) {
+    const std::string where = "model capabilities: models[" + std::to_string(i) + "]";
+    if (!rule.is_object()) throw std::runtime_error(where + ": expected an object");
+    for (const auto& [key, v] : rule.items()) {
+      if (key != "match" && key != "note" && key != "unsupported" && key != "max" && key != "rename") {
+        throw std::runtime_error(where + ": unknown field \"" + key + "\"");
+      }
+    }
+    ModelCapabilities caps;
+    caps.match = string_list(rule, "match", i);
+    if (caps.match.empty()) throw std::runtime_error(where + ".match: at least one pattern is required");
+    caps.unsupported = string_list(rule, "unsupported", i);
+    if (auto m = rule.find("max"); m != rule.end()) {
+      if (!m->is_object()) throw std::runtime_error(where + ".max: expected an object of numbers");
+      for (const auto& [k, v] : m->items()) {
+        if (!v.is_number()) throw std::runtime_error(where + ".max." + k + ": expected a number");
+        caps.max[k] = v.get<double>();
+      }
+    }
+    if (auto r = rule.find("rename"); r != rule.end()) {
+      if (!r->is_object()) throw std::runtime_error(where + ".rename: expected an object of strings");
+      for (const auto& [k, v] : r->items()) {
+        if (!v.is_string()) throw std::runtime_error(where + ".rename." + k + ": expected a string");
+        caps.rename[k] = v.get<std::string>();
+      }
+    }
+    out.rules_.push_back(std::move(caps));
+    ++i;
+  }
+  return out;
+}
+
+const ModelCapabilityTable& ModelCapabilityTable::bundled() {
+  static const ModelCapabilityTable table = parse(embedded::model_capabilities());
+  return table;
+}
+
+const ModelCapabilities* ModelCapabilityTable::find(std::string_view model) const {
+  const std::string_view tail = last_segment(model);
+  for (const auto& rule : rules_) {
+    for (const auto& pattern : rule.match) {
+      if (glob_match(pattern, model) || glob_match(pattern, tail)) return &rule;
+    }
+  }
+  return nullptr;
+}
+
+bool param_policy_applies(const json& body, const std::string& model, const ModelCapabilityTable& table) {
+  if (!body.is_object()) return false;
+  const auto* caps = table.find(model);
+  if (!caps) return false;
+  for (const auto& [from, to] : caps->rename) {
+    if (body.contains(from)) return true;
+  }
+  for (const auto& p : caps->unsupported) {
+    if (body.contains(p)) return true;
+  }
+  for (const auto& [p, limit] : caps->max) {
+    if (body.contains(p)) return true;
+  }
+  return false;
+}
+
+std::optional<ApiError> apply_param_policy(json& body, const std::string& model, ParamPolicy policy,
+                                           std::vector<std::string>& notes, const ModelCapabilityTable& table) {
+  if (!body.is_object()) return std::nullopt;
+  const auto* caps = table.find(model);
+  if (!caps) return std::nullopt;
+
+  auto found = violations(body, *caps);
+  if (!found.empty() && policy == ParamPolicy::reject) {
+    const auto& first = found.front();
+    std::string message = "Unsupported parameter: '" + first.param + "' is " + first.why + " model " + model + ".";
+    if (found.size() > 1) {
+      message += " Also unsupported:";
+      for (std::size_t i = 1; i < found.size(); ++i) message += (i == 1 ? " '" : ", '") + found[i].param + "'";
+      message += ".";
+    }
+    return ApiError::bad_request(std::move(message), first.param, "unsupported_parameter");
+  }
+  for (const auto& v : found) {
+    body.erase(v.param);
+    add_note(notes, "dropped " + v.param + " (" + v.why + " " + model + ")");
+  }
+  for (const auto& p : caps->unsupported) {
+    if (auto it = body.find(p); it != body.end() && absent_value(*it)) body.erase(it);
+  }
+  for (const auto& [from, to] : caps->rename) {
+    auto it = body.find(from);
+    if (it == body.end()) continue;
+    json value = std::move(*it);
+    body.erase(it);
+    if (!body.contains(to)) body[to] = std::move(value);
+    add_note(notes, "renamed " + from + " to " + to + " for " + model);
+  }
+  return std::nullopt;
+}
+
+std::optional<ApiError> apply_param_policy(json& body, const std::string& model, ParamPolicy policy,
+                                           std::vector<std::string>& notes) {
+  return apply_param_policy(body, model, policy, notes, ModelCapabilityTable::bundled());
+}
+
+}  // namespace tollgate
