@@ -86,21 +86,25 @@ std::vector<std::string> StreamNormalizer::on_chunk(json chunk) {
   capture_usage(chunk);
   for (const auto& field : profile_.strip_chunk_fields) chunk.erase(field);
 
+  auto choices = chunk.find("choices");
+  // Usage-only chunks, Azure filter annotations and Groq's empty tail carry no
+  // choice: clients index choices[0], so they never see these. They do not
+  // fix the stream's identity either (Azure's annotation has an empty id).
+  if (choices == chunk.end() || !choices->is_array() || choices->empty()) return out;
+
   if (id_.is_null()) {
-    id_ = chunk.contains("id") && chunk["id"].is_string() ? chunk["id"]
-                                                         : json(random_id(kind_ == Kind::chat ? "chatcmpl-" : "cmpl-"));
-    created_ = chunk.contains("created") && chunk["created"].is_number_integer()
+    auto non_empty_string = [&](const char* key) {
+      auto it = chunk.find(key);
+      return it != chunk.end() && it->is_string() && !it->get_ref<const std::string&>().empty();
+    };
+    id_ = non_empty_string("id") ? chunk["id"] : json(random_id(kind_ == Kind::chat ? "chatcmpl-" : "cmpl-"));
+    created_ = chunk.contains("created") && chunk["created"].is_number_integer() && chunk["created"] != 0
                    ? chunk["created"]
                    : json(std::chrono::duration_cast<std::chrono::seconds>(
                               std::chrono::system_clock::now().time_since_epoch()).count());
-    model_ = chunk.contains("model") && chunk["model"].is_string() ? chunk["model"] : json("");
+    model_ = non_empty_string("model") ? chunk["model"] : json("");
   }
   chunk["object"] = kind_ == Kind::chat ? "chat.completion.chunk" : "text_completion";
-
-  auto choices = chunk.find("choices");
-  // Usage-only chunks, Azure filter annotations and Groq's empty tail carry no
-  // choice: clients index choices[0], so they never see these.
-  if (choices == chunk.end() || !choices->is_array() || choices->empty()) return out;
 
   for (auto& choice : *choices) {
     if (!choice.is_object()) continue;

@@ -1,5 +1,7 @@
 #include "providers/upstream_client.h"
 
+#include <algorithm>
+#include <ctime>
 #include <variant>
 
 #include <boost/asio/as_tuple.hpp>
@@ -292,14 +294,27 @@ std::string UpstreamExchange::header(std::string_view name) const {
 }
 
 std::optional<int> UpstreamExchange::retry_after_seconds() const {
+  auto digits = [](const std::string& v) -> std::optional<long> {
+    if (v.empty() || v.size() > 9) return std::nullopt;
+    long n = 0;
+    for (char c : v) {
+      if (c < '0' || c > '9') return std::nullopt;
+      n = n * 10 + (c - '0');
+    }
+    return n;
+  };
+  // Azure and OpenAI also send milliseconds; round up to whole seconds.
+  if (auto ms = digits(header("retry-after-ms"))) return static_cast<int>((*ms + 999) / 1000);
   auto v = header("retry-after");
-  if (v.empty() || v.size() > 9) return std::nullopt;
-  int s = 0;
-  for (char c : v) {
-    if (c < '0' || c > '9') return std::nullopt;
-    s = s * 10 + (c - '0');
+  if (auto s = digits(v)) return static_cast<int>(*s);
+  // The HTTP-date form: "Wed, 21 Oct 2015 07:28:00 GMT".
+  std::tm tm{};
+  if (!v.empty() && strptime(v.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm)) {
+    const auto when = std::chrono::system_clock::from_time_t(timegm(&tm));
+    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(when - std::chrono::system_clock::now()).count();
+    return static_cast<int>(std::clamp<long long>(secs, 0, 24 * 3600));
   }
-  return s;
+  return std::nullopt;
 }
 
 asio::awaitable<Result<bool, UpstreamExchange::Failure>> UpstreamExchange::read_some(std::string& out) {

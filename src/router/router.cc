@@ -100,6 +100,7 @@ asio::awaitable<void> Router::route(RequestContext& ctx, ResponseSink& sink) {
       ctx.provider_name = d.provider;
       ctx.provider_type = pit->second->kind();
       ctx.attempts = ++attempt_no;
+      ctx.notes.clear();  // notes describe the attempt that answers, not earlier ones
 
       AttemptLimits limits;
       limits.connect = std::chrono::milliseconds(rc.connect_ms);
