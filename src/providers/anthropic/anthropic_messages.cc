@@ -1,0 +1,345 @@
+#include "providers/anthropic/anthropic_messages.h"
+
+#include <algorithm>
+#include <cctype>
+#include <optional>
+#include <string_view>
+
+#include "providers/anthropic/anthropic_json.h"
+
+namespace tollgate::anthropic {
+namespace {
+
+using nlohmann::json;
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string trim(std::string_view s) {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string_view::npos) return {};
+  const auto e = s.find_last_not_of(" \t\r\n");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+bool starts_with_ci(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && lower(s.substr(0, prefix.size())) == prefix;
+}
+
+ApiError unsupported(const std::string& message, const std::string& param, std::string code = "unsupported_value") {
+  return ApiError::bad_request(message, param, std::move(code));
+}
+
+// A data URL "data:<mime>[;param=value]*;base64,<payload>".
+struct DataUrl {
+  std::string mime;
+  std::string data;
+  bool base64 = false;
+};
+
+std::optional<DataUrl> parse_data_url(std::string_view url) {
+  if (!starts_with_ci(url, "data:")) return std::nullopt;
+  const auto comma = url.find(',');
+  if (comma == std::string_view::npos) return std::nullopt;
+  DataUrl out;
+  std::string_view header = url.substr(5, comma - 5);
+  bool first = true;
+  while (true) {
+    const auto semi = header.find(';');
+    const std::string item = lower(trim(header.substr(0, semi)));
+    if (first) {
+      out.mime = item;
+      first = false;
+    } else if (item == "base64") {
+      out.base64 = true;
+    }
+    if (semi == std::string_view::npos) break;
+    header.remove_prefix(semi + 1);
+  }
+  out.data = std::string(url.substr(comma + 1));
+  return out;
+}
+
+json text_block(const std::string& text, const json& part) {
+  json b = {{"type", "text"}, {"text", text}};
+  // Prompt-caching breakpoints set by Anthropic-aware OpenAI clients.
+  if (part.is_object()) {
+    if (auto cc = part.find("cache_control"); cc != part.end() && cc->is_object()) b["cache_control"] = *cc;
+  }
+  return b;
+}
+
+// Text of a system/developer/tool text part list or string, as text blocks.
+Result<json> text_blocks(const json& content, const std::string& path) {
+  json out = json::array();
+  if (content.is_string()) {
+    if (!content.get_ref<const std::string&>().empty()) out.push_back(text_block(content.get<std::string>(), json()));
+    return out;
+  }
+  if (content.is_null()) return out;
+  if (!content.is_array()) return ApiError::bad_request("Invalid '" + path + "': expected a string or an array of text parts.", path);
+  for (std::size_t k = 0; k < content.size(); ++k) {
+    const auto& part = content[k];
+    const std::string pp = path + "[" + std::to_string(k) + "]";
+    const std::string type = get_str(part, "type");
+    if (type != "text" || !part.contains("text") || !part["text"].is_string()) {
+      return unsupported("Invalid '" + pp + "': only text parts are supported here.", pp);
+    }
+    const auto& text = part["text"].get_ref<const std::string&>();
+    if (!text.empty()) out.push_back(text_block(text, part));
+  }
+  return out;
+}
+
+Result<json> file_block(const json& part, const std::string& pp) {
+  const json& file = part.contains("file") ? part["file"] : json();
+  if (!file.is_object()) return ApiError::bad_request("Invalid '" + pp + ".file': expected an object.", pp + ".file");
+  if (file.contains("file_id")) {
+    return unsupported("File references (file_id) cannot be sent to Anthropic models; send file_data instead.",
+                       pp + ".file.file_id");
+  }
+  const std::string data_url = get_str(file, "file_data");
+  auto parsed = parse_data_url(data_url);
+  if (!parsed || !parsed->base64 || parsed->data.empty()) {
+    return ApiError::bad_request("Invalid '" + pp + ".file.file_data': expected a base64 data URL.", pp + ".file.file_data",
+                                 "invalid_file_data");
+  }
+  if (parsed->mime != "application/pdf") {
+    return unsupported("Unsupported file type '" + parsed->mime + "': Anthropic models accept PDF documents.",
+                       pp + ".file.file_data", "unsupported_file_type");
+  }
+  return json{{"type", "document"},
+              {"source", {{"type", "base64"}, {"media_type", "application/pdf"}, {"data", parsed->data}}}};
+}
+
+// A user or tool-result content part.
+Result<json> content_block(const json& part, const std::string& pp) {
+  const std::string type = get_str(part, "type");
+  if (type == "text") {
+    if (!part.contains("text") || !part["text"].is_string()) {
+      return ApiError::bad_request("Invalid '" + pp + ".text': expected a string.", pp + ".text");
+    }
+    return text_block(part["text"].get<std::string>(), part);
+  }
+  if (type == "image_url") {
+    auto source = image_source(part.contains("image_url") ? part["image_url"] : json(), pp + ".image_url");
+    if (!source) return source.error();
+    return json{{"type", "image"}, {"source", std::move(*source)}};
+  }
+  if (type == "file") return file_block(part, pp);
+  return unsupported("Content parts of type '" + type + "' are not supported by Anthropic models.", pp + ".type",
+                     "unsupported_content_type");
+}
+
+bool empty_text(const json& block) {
+  return get_str(block, "type") == "text" && block["text"].get_ref<const std::string&>().empty();
+}
+
+Result<json> user_blocks(const json& content, const std::string& path) {
+  json out = json::array();
+  if (content.is_string()) {
+    if (!content.get_ref<const std::string&>().empty()) out.push_back(text_block(content.get<std::string>(), json()));
+    return out;
+  }
+  if (!content.is_array()) return out;
+  for (std::size_t k = 0; k < content.size(); ++k) {
+    auto block = content_block(content[k], path + "[" + std::to_string(k) + "]");
+    if (!block) return block.error();
+    if (!empty_text(*block)) out.push_back(std::move(*block));
+  }
+  return out;
+}
+
+Result<json> tool_result_block(const json& m, const std::string& path) {
+  json block = {{"type", "tool_result"}, {"tool_use_id", m["tool_call_id"]}};
+  const json& content = m.contains("content") ? m["content"] : json();
+  if (content.is_string()) {
+    if (!content.get_ref<const std::string&>().empty()) block["content"] = content;
+  } else if (content.is_array()) {
+    auto blocks = user_blocks(content, path + ".content");
+    if (!blocks) return blocks.error();
+    if (!blocks->empty()) block["content"] = std::move(*blocks);
+  }
+  return block;
+}
+
+Result<json> tool_use_block(const json& call, const std::string& pp) {
+  if (!call.is_object() || (call.contains("type") && get_str(call, "type") != "function") || !call.contains("function") ||
+      !call["function"].is_object()) {
+    return unsupported("Invalid '" + pp + "': only function tool calls are supported.", pp);
+  }
+  const json& fn = call["function"];
+  if (!call.contains("id") || !call["id"].is_string() || !fn.contains("name") || !fn["name"].is_string()) {
+    return ApiError::bad_request("Invalid '" + pp + "': a tool call needs a string id and function.name.", pp);
+  }
+  json input = json::object();
+  const json& args = fn.contains("arguments") ? fn["arguments"] : json();
+  if (args.is_object()) {
+    input = args;
+  } else if (args.is_string() && !trim(args.get_ref<const std::string&>()).empty()) {
+    // Never forward arguments Anthropic cannot take as an object (a
+    // truncated replay, a Python repr): the client must fix its history.
+    input = json::parse(args.get_ref<const std::string&>(), nullptr, false);
+    if (input.is_discarded() || !input.is_object()) {
+      return ApiError::bad_request("Invalid '" + pp + ".function.arguments': expected a JSON object encoded as a string.",
+                                   pp + ".function.arguments", "invalid_tool_arguments");
+    }
+  } else if (!args.is_null() && !args.is_string()) {
+    return ApiError::bad_request("Invalid '" + pp + ".function.arguments': expected a JSON object encoded as a string.",
+                                 pp + ".function.arguments", "invalid_tool_arguments");
+  }
+  return json{{"type", "tool_use"}, {"id", call["id"]}, {"name", fn["name"]}, {"input", std::move(input)}};
+}
+
+void replay_thinking(const json& m, json& out) {
+  auto tb = m.find("thinking_blocks");
+  if (tb == m.end() || !tb->is_array()) return;
+  for (const auto& b : *tb) {
+    if (!b.is_object()) continue;
+    const std::string type = get_str(b, "type");
+    if (type == "thinking" && b.contains("thinking") && b["thinking"].is_string() && b.contains("signature") &&
+        b["signature"].is_string()) {
+      out.push_back({{"type", "thinking"}, {"thinking", b["thinking"]}, {"signature", b["signature"]}});
+    } else if (type == "redacted_thinking" && b.contains("data") && b["data"].is_string()) {
+      out.push_back({{"type", "redacted_thinking"}, {"data", b["data"]}});
+    }
+  }
+}
+
+Result<json> assistant_blocks(const json& m, const std::string& path, std::vector<std::string>& tool_names) {
+  json out = json::array();
+  replay_thinking(m, out);
+  const json& content = m.contains("content") ? m["content"] : json();
+  if (content.is_string()) {
+    if (!content.get_ref<const std::string&>().empty()) out.push_back(text_block(content.get<std::string>(), json()));
+  } else if (content.is_array()) {
+    for (std::size_t k = 0; k < content.size(); ++k) {
+      const auto& part = content[k];
+      const std::string pp = path + ".content[" + std::to_string(k) + "]";
+      const std::string type = get_str(part, "type");
+      const char* key = type == "text" ? "text" : type == "refusal" ? "refusal" : nullptr;
+      if (!key || !part.contains(key) || !part[key].is_string()) {
+        return unsupported("Invalid '" + pp + "': assistant content parts must be text or refusal.", pp);
+      }
+      if (!part[key].get_ref<const std::string&>().empty()) out.push_back(text_block(part[key].get<std::string>(), part));
+    }
+  }
+  if (m.contains("function_call") && !m["function_call"].is_null()) {
+    return unsupported("Legacy function_call messages are not supported for Anthropic models; use tool_calls.",
+                       path + ".function_call");
+  }
+  if (auto calls = m.find("tool_calls"); calls != m.end() && calls->is_array()) {
+    for (std::size_t j = 0; j < calls->size(); ++j) {
+      auto block = tool_use_block((*calls)[j], path + ".tool_calls[" + std::to_string(j) + "]");
+      if (!block) return block.error();
+      const std::string name = (*block)["name"].get<std::string>();
+      if (std::find(tool_names.begin(), tool_names.end(), name) == tool_names.end()) tool_names.push_back(name);
+      out.push_back(std::move(*block));
+    }
+  }
+  return out;
+}
+
+// Appends a turn, merging it into the previous one when the role repeats.
+// tool_result blocks must open a user turn, so they move ahead of the rest.
+void push_turn(json& turns, const char* role, json blocks) {
+  if (blocks.empty()) return;
+  if (!turns.empty() && turns.back()["role"] == role) {
+    auto& content = turns.back()["content"];
+    for (auto& b : blocks) content.push_back(std::move(b));
+  } else {
+    turns.push_back({{"role", role}, {"content", std::move(blocks)}});
+  }
+  auto& content = turns.back()["content"].get_ref<json::array_t&>();
+  std::stable_partition(content.begin(), content.end(),
+                        [](const json& b) { return get_str(b, "type") == "tool_result"; });
+}
+
+// A final assistant turn is a prefill: trailing whitespace is rejected.
+void trim_prefill(json& turns) {
+  while (!turns.empty() && turns.back()["role"] == "assistant") {
+    auto& content = turns.back()["content"];
+    if (content.empty() || get_str(content.back(), "type") != "text") return;
+    std::string text = content.back()["text"].get<std::string>();
+    text.erase(text.find_last_not_of(" \t\r\n") + 1);
+    if (!text.empty()) {
+      content.back()["text"] = text;
+      return;
+    }
+    content.erase(content.size() - 1);
+    if (!content.empty()) return;
+    turns.erase(turns.size() - 1);
+  }
+}
+
+}  // namespace
+
+Result<json> image_source(const json& image_url, const std::string& param) {
+  std::string url;
+  if (image_url.is_string()) url = image_url.get<std::string>();
+  if (image_url.is_object() && image_url.contains("url") && image_url["url"].is_string()) url = image_url["url"].get<std::string>();
+  if (auto data = parse_data_url(url)) {
+    if (!data->base64 || data->data.empty()) {
+      return ApiError::bad_request("Invalid '" + param + "': image data URLs must be base64-encoded.", param,
+                                   "invalid_image_url");
+    }
+    std::string mime = data->mime == "image/jpg" ? "image/jpeg" : data->mime;
+    if (mime != "image/jpeg" && mime != "image/png" && mime != "image/gif" && mime != "image/webp") {
+      return ApiError::bad_request("Unsupported image type '" + data->mime +
+                                       "': Anthropic models accept image/jpeg, image/png, image/gif and image/webp.",
+                                   param, "unsupported_image_type");
+    }
+    return json{{"type", "base64"}, {"media_type", mime}, {"data", data->data}};
+  }
+  if (starts_with_ci(url, "https://") || starts_with_ci(url, "http://")) return json{{"type", "url"}, {"url", url}};
+  return ApiError::bad_request("Invalid '" + param + "': expected an http(s) URL or a base64 data URL.", param,
+                               "invalid_image_url");
+}
+
+Result<ConvertedMessages> convert_messages(const json& messages) {
+  ConvertedMessages out;
+  if (!messages.is_array()) return ApiError::bad_request("Invalid 'messages': expected an array.", "messages");
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    const json& m = messages[i];
+    const std::string path = "messages[" + std::to_string(i) + "]";
+    if (!m.is_object()) return ApiError::bad_request("Invalid '" + path + "': expected an object.", path);
+    const std::string role = get_str(m, "role");
+    const json& content = m.contains("content") ? m["content"] : json();
+    if (role == "system" || role == "developer") {
+      auto blocks = text_blocks(content, path + ".content");
+      if (!blocks) return blocks.error();
+      for (auto& b : *blocks) out.system.push_back(std::move(b));
+    } else if (role == "user") {
+      auto blocks = user_blocks(content, path + ".content");
+      if (!blocks) return blocks.error();
+      push_turn(out.messages, "user", std::move(*blocks));
+    } else if (role == "assistant") {
+      auto blocks = assistant_blocks(m, path, out.history_tools);
+      if (!blocks) return blocks.error();
+      push_turn(out.messages, "assistant", std::move(*blocks));
+    } else if (role == "tool") {
+      if (!m.contains("tool_call_id") || !m["tool_call_id"].is_string()) {
+        return ApiError::bad_request("Missing required parameter: '" + path + ".tool_call_id'.", path + ".tool_call_id",
+                                     "missing_required_parameter");
+      }
+      auto block = tool_result_block(m, path);
+      if (!block) return block.error();
+      out.has_tool_results = true;
+      push_turn(out.messages, "user", json::array({std::move(*block)}));
+    } else {
+      return unsupported("Messages with role '" + role + "' are not supported for Anthropic models; use tool messages.",
+                         path + ".role");
+    }
+  }
+  trim_prefill(out.messages);
+  if (out.messages.empty()) {
+    return ApiError::bad_request("Invalid 'messages': at least one user or assistant message with content is required.",
+                                 "messages", "invalid_value");
+  }
+  return out;
+}
+
+}  // namespace tollgate::anthropic
