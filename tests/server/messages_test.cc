@@ -273,6 +273,23 @@ TEST_F(GatewayTest, MessagesServedByTheMockBackend) {
   EXPECT_EQ(upstream.request_count(), 0u);
 }
 
+// Claude Code posts to /v1/messages?beta=true; routes also work without /v1.
+TEST_F(GatewayTest, MessagesRouteVariantsAndNotes) {
+  start(messages_yaml());
+  TestClient client(port);
+  json body = message_body();
+  body["model"] = "mocked";
+  body["top_k"] = 5;
+  auto res = client.post_json("/v1/messages?beta=true", body, anthropic_headers());
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(res.json()["type"], "message");
+  EXPECT_EQ(res.header("x-tollgate-notes"), "dropped top_k");
+  res = client.post_json("/messages", body, anthropic_headers());
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(res.json()["content"][0]["text"], "Hello from the Tollgate mock provider. You said: Hello");
+  EXPECT_EQ(client.post_json("/messages/count_tokens", body, anthropic_headers()).status, 200);
+}
+
 TEST_F(GatewayTest, MessagesErrorsHaveTheAnthropicShape) {
   start(messages_yaml());
   TestClient client(port);
