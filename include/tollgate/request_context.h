@@ -14,7 +14,9 @@
 
 namespace tollgate {
 
-enum class Endpoint { chat_completions, completions, embeddings, models, model, health, unknown };
+// messages and count_tokens are the Anthropic-compatible routes; the session
+// serves them as chat_completions once their body is translated.
+enum class Endpoint { chat_completions, completions, embeddings, models, model, health, messages, count_tokens, unknown };
 const char* to_string(Endpoint e);
 
 // Who is calling, as established by auth middleware.

@@ -10,6 +10,8 @@ const char* to_string(Endpoint e) {
     case Endpoint::models: return "models";
     case Endpoint::model: return "model";
     case Endpoint::health: return "health";
+    case Endpoint::messages: return "messages";
+    case Endpoint::count_tokens: return "count_tokens";
     case Endpoint::unknown: return "unknown";
   }
   return "unknown";

@@ -63,6 +63,10 @@ Route resolve_route(http::verb method, std::string_view target) {
     expect(http::verb::post, Endpoint::completions);
   } else if (p == "/v1/embeddings") {
     expect(http::verb::post, Endpoint::embeddings);
+  } else if (p == "/v1/messages") {
+    expect(http::verb::post, Endpoint::messages);
+  } else if (p == "/v1/messages/count_tokens") {
+    expect(http::verb::post, Endpoint::count_tokens);
   } else if (p == "/v1/models") {
     expect(http::verb::get, Endpoint::models);
   } else if (p.starts_with("/v1/models/") && p.size() > 11) {

@@ -14,6 +14,8 @@
 #include <spdlog/spdlog.h>
 
 #include "accounting/request_cost.h"
+#include "api/anthropic_messages_request.h"
+#include "api/anthropic_sink.h"
 #include "observability/access_log.h"
 #include "server/local_routes.h"
 #include "server/request_id.h"
@@ -114,6 +116,7 @@ class Session final : public ResponseSink,
   asio::awaitable<void> handle(http::request<http::string_body> req);
   asio::awaitable<void> dispatch(RequestContext& ctx, const http::request<http::string_body>& req);
   asio::awaitable<bool> reply_error(const ApiError& e, bool close);
+  asio::awaitable<bool> send_error(ResponseSink& out, const ApiError& e);
   asio::awaitable<bool> write_raw(std::vector<asio::const_buffer> buffers);
   void set_common_headers(http::fields& h, const HeaderList& extra);
   const Config& config() const { return *w_.state->config; }
@@ -235,6 +238,11 @@ asio::awaitable<void> Session<Stream>::dispatch(RequestContext& ctx, const http:
   auto route = resolve_route(req.method(), req.target());
   ctx.path = route.path;
   ctx.endpoint = route.endpoint;
+  // The Anthropic-compatible routes answer in Anthropic's shape, errors
+  // included: everything they send goes through the translating sink.
+  const bool anthropic = route.endpoint == Endpoint::messages || route.endpoint == Endpoint::count_tokens;
+  AnthropicSink anthropic_sink(*this, ctx);
+  ResponseSink& out = anthropic ? static_cast<ResponseSink&>(anthropic_sink) : *this;
   if (route.local) {
     auto reply = local_reply(route, *w_.state);
     ctx.status = reply.status;
@@ -244,7 +252,7 @@ asio::awaitable<void> Session<Stream>::dispatch(RequestContext& ctx, const http:
   if (route.error) {
     ctx.status = route.error->status;
     ctx.error_type = route.error->code;
-    co_await reply_error(*route.error, false);
+    co_await send_error(out, *route.error);
     co_return;
   }
   if (req.method() == http::verb::post) {
@@ -252,7 +260,7 @@ asio::awaitable<void> Session<Stream>::dispatch(RequestContext& ctx, const http:
       ctx.status = 400;
       ctx.error_type = "invalid_json";
       const auto error = ApiError::bad_request("The request body is empty; expected a JSON object.", {}, "invalid_json");
-      co_await reply_error(error, false);
+      co_await send_error(out, error);
       co_return;
     }
     std::optional<ApiError> parse_error;
@@ -267,17 +275,31 @@ asio::awaitable<void> Session<Stream>::dispatch(RequestContext& ctx, const http:
     if (parse_error) {
       ctx.status = 400;
       ctx.error_type = "invalid_json";
-      co_await reply_error(*parse_error, false);
+      co_await send_error(out, *parse_error);
       co_return;
     }
+  }
+  if (anthropic) {
+    // Translated before the chain, like JSON parsing: middleware and router
+    // then see an ordinary chat completions request (ctx.path stays
+    // /v1/messages for the logs).
+    const auto call = route.endpoint == Endpoint::count_tokens ? MessagesCall::count_tokens : MessagesCall::create;
+    auto translated = translate_messages_request(ctx.body, call);
+    if (!translated) {
+      ctx.status = translated.error().status;
+      ctx.error_type = translated.error().code;
+      co_await send_error(out, translated.error());
+      co_return;
+    }
+    ctx.body = std::move(translated->body);
+    for (auto& note : translated->notes) ctx.notes.push_back(std::move(note));
+    ctx.endpoint = Endpoint::chat_completions;
   }
   if (route.endpoint == Endpoint::model) ctx.requested_model = route.model_id;
   if (auto decision = co_await w_.state->chain.run(ctx)) {
     ctx.status = decision->status;
     ctx.error_type = decision->code.empty() ? decision->type : decision->code;
-    HeaderList h;
-    if (decision->retry_after_seconds) h.emplace_back("retry-after", std::to_string(*decision->retry_after_seconds));
-    co_await send_response(decision->status, decision->body(), std::move(h));
+    co_await send_error(out, *decision);
     co_return;
   }
   if (route.endpoint == Endpoint::models || route.endpoint == Endpoint::model) {
@@ -286,7 +308,19 @@ asio::awaitable<void> Session<Stream>::dispatch(RequestContext& ctx, const http:
     co_await send_response(reply.status, std::move(reply.body), HeaderList());
     co_return;
   }
-  co_await w_.router->route(ctx, *this);
+  if (route.endpoint == Endpoint::count_tokens) {
+    // Answered here, not upstream: an estimate over the translated request.
+    ctx.status = 200;
+    std::string body = nlohmann::json{{"input_tokens", estimate_request_input_tokens(ctx.body)}}.dump();
+    HeaderList h;
+    h.emplace_back("request-id", ctx.request_id);
+    co_await send_response(200, std::move(body), std::move(h));
+    co_return;
+  }
+  // The Anthropic sink needs the final usage chunk for message_delta; it
+  // never forwards it as an OpenAI chunk.
+  if (anthropic) ctx.client_wants_usage = true;
+  co_await w_.router->route(ctx, out);
 }
 
 template <class Stream>
@@ -311,9 +345,17 @@ void Session<Stream>::set_common_headers(http::fields& h, const HeaderList& extr
 template <class Stream>
 asio::awaitable<bool> Session<Stream>::reply_error(const ApiError& e, bool close) {
   if (close) keep_alive_ = false;
+  const bool sent = co_await send_error(*this, e);
+  co_return sent;
+}
+
+template <class Stream>
+asio::awaitable<bool> Session<Stream>::send_error(ResponseSink& out, const ApiError& e) {
   HeaderList h;
   if (e.retry_after_seconds) h.emplace_back("retry-after", std::to_string(*e.retry_after_seconds));
-  co_return co_await send_response(e.status, e.body(), std::move(h));
+  std::string body = e.body();
+  const bool sent = co_await out.send_response(e.status, std::move(body), std::move(h));
+  co_return sent;
 }
 
 template <class Stream>

@@ -1,0 +1,66 @@
+#pragma once
+// The Anthropic-compatible inbound API, request side: an Anthropic Messages
+// request (POST /v1/messages, /v1/messages/count_tokens) becomes the
+// gateway's canonical OpenAI chat request, which then goes through the
+// middleware chain and the router like /v1/chat/completions (wire formats
+// §2.12). Pure: no I/O, deterministic, tested with fixtures.
+//
+// Mapping:
+//  - system (string or text blocks)     -> first `system` message (texts joined with "\n")
+//  - user text / image blocks           -> user content parts (text, image_url; base64 images
+//                                          become data URLs, url images stay URLs)
+//  - user document blocks               -> base64 PDF: `file` part; plain-text source: text part
+//  - user tool_result blocks            -> one `tool` message each, before the rest of the turn;
+//                                          text content joined with "\n"; images in a result
+//                                          follow in the user message after the tool messages
+//  - assistant text / tool_use blocks   -> content (texts joined with "\n") and tool_calls with
+//                                          JSON-string arguments; thinking blocks are dropped
+//                                          (OpenAI-shaped upstreams cannot take them back)
+//  - tools (input_schema)               -> function tools (parameters)
+//  - tool_choice auto/any/tool/none     -> "auto"/"required"/named function/"none";
+//    disable_parallel_tool_use          -> parallel_tool_calls:false (only with tools)
+//  - stop_sequences                     -> stop (at most 4: OpenAI's limit)
+//  - max_tokens                         -> max_tokens, or max_completion_tokens when thinking is
+//                                          enabled (reasoning models accept only that field)
+//  - temperature, top_p                 -> the same; top_k is dropped with a note
+//  - metadata.user_id                   -> user
+//  - thinking {enabled, budget_tokens}  -> reasoning_effort: < 2048 low, < 8192 medium, else high
+//  - output_config.format json_schema   -> response_format json_schema; output_config.effort ->
+//                                          reasoning_effort
+//  - stream                             -> stream, with stream_options.include_usage so that the
+//                                          final usage chunk reaches the Anthropic sink
+// Unknown block types, server tools and unsupported image types are 400s
+// naming the field, never silently dropped.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tollgate/error.h"
+
+namespace tollgate {
+
+enum class MessagesCall {
+  create,        // POST /v1/messages: max_tokens is required, as in Anthropic's API
+  count_tokens,  // POST /v1/messages/count_tokens: generation parameters are ignored
+};
+
+struct TranslatedMessagesRequest {
+  nlohmann::json body;             // an OpenAI chat completions request
+  std::vector<std::string> notes;  // adjustments for x-tollgate-notes ("dropped top_k")
+};
+
+// Errors are 400 invalid_request_error whose message starts with the
+// Anthropic field path ("messages[1].content[0].source.media_type: ...").
+Result<TranslatedMessagesRequest> translate_messages_request(const nlohmann::json& anthropic_body,
+                                                             MessagesCall call);
+
+// Estimated prompt tokens of a translated request: estimate_chat_prompt_tokens
+// over its messages plus, per tool, the tokens of its compact JSON definition
+// and a fixed overhead of 8. What count_tokens answers and what the stream's
+// message_start reports before the upstream's usage is known.
+int64_t estimate_request_input_tokens(const nlohmann::json& openai_body);
+
+}  // namespace tollgate

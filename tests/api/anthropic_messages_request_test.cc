@@ -1,0 +1,242 @@
+// Anthropic-shaped request -> the gateway's OpenAI chat request (wire formats
+// §2.12; the §7 Anthropic cases T01-T10 read in the reverse direction).
+#include "api/anthropic_messages_request.h"
+
+#include <gtest/gtest.h>
+
+#include "tollgate/usage.h"
+
+namespace tollgate {
+namespace {
+
+using nlohmann::json;
+
+json base(json extra = json::object()) {
+  json b = {{"model", "claude-x"}, {"max_tokens", 256}, {"messages", json::array({{{"role", "user"}, {"content", "hi"}}})}};
+  for (auto& [k, v] : extra.items()) b[k] = v;
+  return b;
+}
+
+json translate(const json& body, MessagesCall call = MessagesCall::create, std::vector<std::string>* notes = nullptr) {
+  auto r = translate_messages_request(body, call);
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+  if (!r.ok()) return json();
+  if (notes) *notes = r->notes;
+  return r->body;
+}
+
+ApiError reject(const json& body, MessagesCall call = MessagesCall::create) {
+  auto r = translate_messages_request(body, call);
+  EXPECT_FALSE(r.ok()) << (r.ok() ? r->body.dump() : "");
+  return r.ok() ? ApiError{} : r.error();
+}
+
+TEST(AnthropicMessagesRequest, MinimalRequest) {
+  EXPECT_EQ(translate(base()),
+            json::parse(R"({"model":"claude-x","max_tokens":256,"messages":[{"role":"user","content":"hi"}]})"));
+}
+
+// Reverse of T01: the top-level system (string or blocks) becomes the first system message.
+TEST(AnthropicMessagesRequest, SystemBecomesFirstSystemMessage) {
+  auto up = translate(base({{"system", "Be brief."}}));
+  EXPECT_EQ(up["messages"][0], json::parse(R"({"role":"system","content":"Be brief."})"));
+  EXPECT_EQ(up["messages"][1]["role"], "user");
+
+  up = translate(base({{"system", json::parse(R"([{"type":"text","text":"A","cache_control":{"type":"ephemeral"}},
+                                                  {"type":"text","text":"B"}])")}}));
+  EXPECT_EQ(up["messages"][0], json::parse(R"({"role":"system","content":"A\nB"})"));
+
+  up = translate(base({{"system", ""}}));
+  EXPECT_EQ(up["messages"].size(), 1u);
+}
+
+// Reverse of T02: stop_sequences -> stop, generation parameters carried over.
+TEST(AnthropicMessagesRequest, GenerationParameters) {
+  std::vector<std::string> notes;
+  auto up = translate(base({{"stop_sequences", {"END", "STOP"}}, {"temperature", 0.5}, {"top_p", 0.9}, {"top_k", 40},
+                            {"metadata", {{"user_id", "u_7f3a"}}}}),
+                      MessagesCall::create, &notes);
+  EXPECT_EQ(up["stop"], json({"END", "STOP"}));
+  EXPECT_EQ(up["temperature"], 0.5);
+  EXPECT_EQ(up["top_p"], 0.9);
+  EXPECT_FALSE(up.contains("top_k"));
+  EXPECT_EQ(up["user"], "u_7f3a");
+  EXPECT_EQ(up["max_tokens"], 256);
+  EXPECT_EQ(notes, std::vector<std::string>{"dropped top_k"});
+}
+
+TEST(AnthropicMessagesRequest, StreamAsksForUsage) {
+  auto up = translate(base({{"stream", true}}));
+  EXPECT_EQ(up["stream"], true);
+  EXPECT_EQ(up["stream_options"], json::parse(R"({"include_usage":true})"));
+  EXPECT_FALSE(translate(base({{"stream", false}})).contains("stream"));
+}
+
+// Reverse of T03/T04: tools and every tool_choice variant.
+TEST(AnthropicMessagesRequest, ToolsAndToolChoice) {
+  json tools = json::parse(R"([{"name":"get_weather","description":"Weather","input_schema":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}},
+                               {"name":"now","input_schema":{"type":"object","properties":{}},"cache_control":{"type":"ephemeral"}}])");
+  auto up = translate(base({{"tools", tools}, {"tool_choice", {{"type", "any"}, {"disable_parallel_tool_use", true}}}}));
+  EXPECT_EQ(up["tools"], json::parse(R"([
+    {"type":"function","function":{"name":"get_weather","description":"Weather","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}},
+    {"type":"function","function":{"name":"now","parameters":{"type":"object","properties":{}}}}])"));
+  EXPECT_EQ(up["tool_choice"], "required");
+  EXPECT_EQ(up["parallel_tool_calls"], false);
+
+  EXPECT_EQ(translate(base({{"tools", tools}, {"tool_choice", {{"type", "auto"}}}}))["tool_choice"], "auto");
+  EXPECT_EQ(translate(base({{"tools", tools}, {"tool_choice", {{"type", "none"}}}}))["tool_choice"], "none");
+  EXPECT_EQ(translate(base({{"tools", tools}, {"tool_choice", {{"type", "tool"}, {"name", "now"}}}}))["tool_choice"],
+            json::parse(R"({"type":"function","function":{"name":"now"}})"));
+  EXPECT_FALSE(translate(base({{"tools", tools}})).contains("parallel_tool_calls"));
+}
+
+TEST(AnthropicMessagesRequest, ToolChoiceWithoutTools) {
+  auto up = translate(base({{"tool_choice", {{"type", "auto"}}}}));
+  EXPECT_FALSE(up.contains("tool_choice"));
+  EXPECT_FALSE(up.contains("tools"));
+  EXPECT_EQ(reject(base({{"tool_choice", {{"type", "any"}}}})).param, "tool_choice");
+}
+
+TEST(AnthropicMessagesRequest, ServerToolsAreRejected) {
+  auto e = reject(base({{"tools", json::parse(R"([{"type":"web_search_20250305","name":"web_search"}])")}}));
+  EXPECT_EQ(e.status, 400);
+  EXPECT_EQ(e.param, "tools[0].type");
+  EXPECT_EQ(e.code, "unsupported_tool");
+}
+
+// Reverse of T05/T06: tool_use -> tool_calls with JSON-string arguments;
+// tool_result -> tool messages, placed before the rest of the user turn.
+TEST(AnthropicMessagesRequest, ToolUseRoundTrip) {
+  json messages = json::parse(R"([
+    {"role":"user","content":"Weather in Paris and the time?"},
+    {"role":"assistant","content":[
+      {"type":"thinking","thinking":"...","signature":"sig"},
+      {"type":"text","text":"Checking."},
+      {"type":"tool_use","id":"toolu_1","name":"get_weather","input":{"city":"Paris"}},
+      {"type":"tool_use","id":"toolu_2","name":"now","input":{}}]},
+    {"role":"user","content":[
+      {"type":"tool_result","tool_use_id":"toolu_1","content":"18C"},
+      {"type":"text","text":"and now?"},
+      {"type":"tool_result","tool_use_id":"toolu_2","content":[{"type":"text","text":"14:05"},{"type":"text","text":"CET"}],"is_error":false}]}])");
+  auto up = translate(base({{"messages", messages}}));
+  EXPECT_EQ(up["messages"], json::parse(R"([
+    {"role":"user","content":"Weather in Paris and the time?"},
+    {"role":"assistant","content":"Checking.","tool_calls":[
+      {"id":"toolu_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}},
+      {"id":"toolu_2","type":"function","function":{"name":"now","arguments":"{}"}}]},
+    {"role":"tool","tool_call_id":"toolu_1","content":"18C"},
+    {"role":"tool","tool_call_id":"toolu_2","content":"14:05\nCET"},
+    {"role":"user","content":"and now?"}])"));
+}
+
+TEST(AnthropicMessagesRequest, AssistantWithOnlyToolUseHasNullContent) {
+  json messages = json::parse(R"([{"role":"user","content":"q"},
+    {"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"f","input":{"a":[1,2]}}]},
+    {"role":"user","content":[{"type":"tool_result","tool_use_id":"t1"}]}])");
+  auto up = translate(base({{"messages", messages}}));
+  ASSERT_EQ(up["messages"].size(), 3u);
+  EXPECT_TRUE(up["messages"][1]["content"].is_null());
+  EXPECT_EQ(up["messages"][1]["tool_calls"][0]["function"]["arguments"], R"({"a":[1,2]})");
+  EXPECT_EQ(up["messages"][2], json::parse(R"({"role":"tool","tool_call_id":"t1","content":""})"));
+}
+
+// Reverse of T07: base64 images become data URLs, URL images stay URLs.
+TEST(AnthropicMessagesRequest, ImagesAndDocuments) {
+  json messages = json::parse(R"([{"role":"user","content":[
+    {"type":"text","text":"see"},
+    {"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo"}},
+    {"type":"image","source":{"type":"url","url":"https://x.test/a.png"}},
+    {"type":"document","source":{"type":"base64","media_type":"application/pdf","data":"JVBER"}},
+    {"type":"document","source":{"type":"text","media_type":"text/plain","data":"plain doc"}}]}])");
+  auto up = translate(base({{"messages", messages}}));
+  EXPECT_EQ(up["messages"][0]["content"], json::parse(R"([
+    {"type":"text","text":"see"},
+    {"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo"}},
+    {"type":"image_url","image_url":{"url":"https://x.test/a.png"}},
+    {"type":"file","file":{"filename":"document.pdf","file_data":"data:application/pdf;base64,JVBER"}},
+    {"type":"text","text":"plain doc"}])"));
+}
+
+TEST(AnthropicMessagesRequest, ImagesInToolResultsFollowInTheUserTurn) {
+  json messages = json::parse(R"([{"role":"user","content":[
+    {"type":"tool_result","tool_use_id":"t1","content":[{"type":"text","text":"screenshot"},
+      {"type":"image","source":{"type":"base64","media_type":"image/jpeg","data":"/9j/"}}]},
+    {"type":"text","text":"what do you see?"}]}])");
+  auto up = translate(base({{"messages", messages}}));
+  EXPECT_EQ(up["messages"], json::parse(R"([
+    {"role":"tool","tool_call_id":"t1","content":"screenshot"},
+    {"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/jpeg;base64,/9j/"}},
+                              {"type":"text","text":"what do you see?"}]}])"));
+}
+
+// Reverse of T08: unsupported image types are a 400 naming the field.
+TEST(AnthropicMessagesRequest, UnsupportedImageTypeIsRejected) {
+  json messages = json::parse(R"([{"role":"user","content":[
+    {"type":"image","source":{"type":"base64","media_type":"image/tiff","data":"AAAA"}}]}])");
+  auto e = reject(base({{"messages", messages}}));
+  EXPECT_EQ(e.status, 400);
+  EXPECT_EQ(e.code, "unsupported_image_type");
+  EXPECT_EQ(e.param, "messages[0].content[0].source.media_type");
+  EXPECT_TRUE(e.message.starts_with("messages[0].content[0].source.media_type: ")) << e.message;
+}
+
+TEST(AnthropicMessagesRequest, ThinkingBecomesReasoningEffort) {
+  auto up = translate(base({{"max_tokens", 20000}, {"thinking", {{"type", "enabled"}, {"budget_tokens", 1024}}}}));
+  EXPECT_EQ(up["reasoning_effort"], "low");
+  // Reasoning models take only max_completion_tokens.
+  EXPECT_EQ(up["max_completion_tokens"], 20000);
+  EXPECT_FALSE(up.contains("max_tokens"));
+  EXPECT_EQ(translate(base({{"thinking", {{"type", "enabled"}, {"budget_tokens", 4096}}}}))["reasoning_effort"], "medium");
+  EXPECT_EQ(translate(base({{"thinking", {{"type", "enabled"}, {"budget_tokens", 16384}}}}))["reasoning_effort"], "high");
+  auto off = translate(base({{"thinking", {{"type", "disabled"}}}}));
+  EXPECT_FALSE(off.contains("reasoning_effort"));
+  EXPECT_EQ(off["max_tokens"], 256);
+  EXPECT_EQ(reject(base({{"thinking", {{"type", "enabled"}}}})).param, "thinking.budget_tokens");
+}
+
+TEST(AnthropicMessagesRequest, StructuredOutput) {
+  auto up = translate(base({{"output_config", {{"format", {{"type", "json_schema"}, {"schema", {{"type", "object"}}}}}}}}));
+  EXPECT_EQ(up["response_format"],
+            json::parse(R"({"type":"json_schema","json_schema":{"name":"output","schema":{"type":"object"}}})"));
+}
+
+// Anthropic's API requires max_tokens; so does ours (count_tokens does not).
+TEST(AnthropicMessagesRequest, RequiredFields) {
+  json body = base();
+  body.erase("max_tokens");
+  auto e = reject(body);
+  EXPECT_EQ(e.status, 400);
+  EXPECT_EQ(e.message, "max_tokens: Field required");
+  EXPECT_TRUE(translate_messages_request(body, MessagesCall::count_tokens).ok());
+
+  body = base();
+  body.erase("model");
+  EXPECT_EQ(reject(body).message, "model: Field required");
+  EXPECT_EQ(reject(base({{"messages", json::array()}})).param, "messages");
+  EXPECT_EQ(reject(base({{"messages", json::parse(R"([{"role":"system","content":"x"}])")}})).param, "messages[0].role");
+  EXPECT_EQ(reject(base({{"messages", json::parse(R"([{"role":"user","content":[{"type":"audio"}]}])")}})).param,
+            "messages[0].content[0].type");
+  EXPECT_EQ(reject(base({{"temperature", 1.5}})).param, "temperature");
+  EXPECT_EQ(reject(base({{"max_tokens", 0}})).param, "max_tokens");
+  EXPECT_EQ(reject(base({{"stop_sequences", {"a", "b", "c", "d", "e"}}})).param, "stop_sequences");
+  EXPECT_EQ(reject(json::array()).status, 400);
+}
+
+TEST(AnthropicMessagesRequest, CountTokensIgnoresGenerationFields) {
+  auto up = translate(base({{"stream", true}}), MessagesCall::count_tokens);
+  EXPECT_FALSE(up.contains("stream"));
+  EXPECT_FALSE(up.contains("max_tokens"));
+}
+
+TEST(AnthropicMessagesRequest, InputTokenEstimateCountsMessagesAndTools) {
+  auto plain = translate(base());
+  EXPECT_EQ(estimate_request_input_tokens(plain), estimate_chat_prompt_tokens(plain["messages"]));
+  auto with_tools = translate(base({{"tools", json::parse(R"([{"name":"get_weather","description":"Current weather for a city",
+      "input_schema":{"type":"object","properties":{"city":{"type":"string"}}}}])")}}));
+  const auto tool_tokens = estimate_request_input_tokens(with_tools) - estimate_request_input_tokens(plain);
+  EXPECT_EQ(tool_tokens, estimate_tokens(with_tools["tools"][0]["function"].dump()) + 8);
+  EXPECT_GT(tool_tokens, 8);
+}
+
+}  // namespace
+}  // namespace tollgate
