@@ -4,6 +4,7 @@
 
 #include "providers/gemini/gemini_contents.h"
 #include "providers/gemini/gemini_schema.h"
+#include "providers/gemini/json_util.h"
 
 namespace tollgate::gemini {
 namespace {
@@ -110,7 +111,7 @@ Result<json> generation_config(const json& body, const RequestOptions& options, 
       gc["responseMimeType"] = "application/json";
     } else if (type == "json_schema") {
       gc["responseMimeType"] = "application/json";
-      const json& js = rf->contains("json_schema") ? (*rf)["json_schema"] : json();
+      const json& js = member(*rf, "json_schema");
       if (js.is_object() && js.contains("schema") && js["schema"].is_object()) gc["responseJsonSchema"] = js["schema"];
     } else if (type != "text") {
       return ApiError::bad_request("response_format type \"" + type + "\" is not supported by Gemini",
@@ -150,7 +151,7 @@ Result<json> declarations(const json& body, const std::set<std::string>* allowed
       if (!t.is_object() || t.value("type", "function") != "function") {
         return ApiError::bad_request("only function tools can be sent to Gemini", at + ".type", "unsupported_tool_type");
       }
-      if (auto err = add(t.contains("function") ? t["function"] : json(), at + ".function")) return *err;
+      if (auto err = add(member(t, "function"), at + ".function")) return *err;
     }
   } else if (auto fns = body.find("functions"); fns != body.end() && fns->is_array()) {
     for (std::size_t i = 0; i < fns->size(); ++i) {
@@ -183,7 +184,7 @@ Result<json> tool_config(const json& body, std::set<std::string>& allowed, bool&
     return json{{"mode", "ANY"}, {"allowedFunctionNames", json::array({name})}};
   }
   if (type == "allowed_tools") {
-    const json& at = choice.contains("allowed_tools") ? choice["allowed_tools"] : json();
+    const json& at = member(choice, "allowed_tools");
     if (!at.is_object()) return ApiError::bad_request("allowed_tools must be an object", "tool_choice.allowed_tools", "invalid_type");
     for (const auto& t : at.value("tools", json::array())) {
       if (t.is_object() && t.contains("function") && t["function"].is_object()) allowed.insert(t["function"].value("name", ""));
@@ -261,7 +262,7 @@ Result<json> generate_request(Endpoint endpoint, const json& body, const Request
 
 Result<EmbedRequest> embed_request(const json& body, const std::string& model, bool vertex) {
   EmbedRequest out;
-  const json input = body.contains("input") ? body["input"] : json();
+  const json& input = member(body, "input");
   if (input.is_string()) {
     out.inputs.push_back(input.get<std::string>());
   } else if (input.is_array() && !input.empty()) {

@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
+#include "providers/gemini/json_util.h"
 #include "providers/gemini/thought_signatures.h"
 
 namespace tollgate::gemini {
@@ -135,7 +136,7 @@ Result<json> translate_generate_response(const json& native, const ResponseOptio
     }
   }
   if (choices.empty()) {
-    const json& feedback = native.contains("promptFeedback") ? native["promptFeedback"] : json();
+    const json& feedback = member(native, "promptFeedback");
     if (!feedback.is_object() || !feedback.contains("blockReason")) {
       return ApiError::bad_gateway("the upstream response has no candidates", "upstream_protocol_error");
     }
@@ -156,7 +157,7 @@ Result<json> translate_generate_response(const json& native, const ResponseOptio
               {"model", native.contains("modelVersion") && native["modelVersion"].is_string() ? native["modelVersion"]
                                                                                             : json(options.model)},
               {"choices", std::move(choices)}};
-  usage = usage_from_gemini(native.contains("usageMetadata") ? native["usageMetadata"] : json());
+  usage = usage_from_gemini(member(native, "usageMetadata"));
   if (usage.source != UsageSource::none) out["usage"] = usage.to_openai_json();
   return out;
 }
@@ -173,10 +174,11 @@ Result<json> translate_embed_response(const json& native, const std::vector<std:
     for (const auto& one : *es) vectors.push_back(one.is_object() && one.contains("values") ? &one["values"] : nullptr);
   } else if (auto ps = native.find("predictions"); ps != native.end() && ps->is_array()) {
     for (const auto& p : *ps) {
-      const json& emb = p.is_object() && p.contains("embeddings") ? p["embeddings"] : json();
-      vectors.push_back(emb.is_object() && emb.contains("values") ? &emb["values"] : nullptr);
-      if (emb.is_object() && emb.contains("statistics") && emb["statistics"].is_object()) {
-        vertex_tokens += count(emb["statistics"], "token_count");
+      // Pointers into `native`: a ternary with a json() temporary would copy.
+      const json* emb = p.is_object() && p.contains("embeddings") ? &p["embeddings"] : nullptr;
+      vectors.push_back(emb && emb->is_object() && emb->contains("values") ? &(*emb)["values"] : nullptr);
+      if (emb && emb->is_object() && emb->contains("statistics") && (*emb)["statistics"].is_object()) {
+        vertex_tokens += count((*emb)["statistics"], "token_count");
         vertex_counted = true;
       }
     }
