@@ -204,6 +204,9 @@ TEST(GeminiRequest, ReasoningEffortBecomesThinkingConfig) {
   std::vector<std::string> notes;
   EXPECT_EQ(translate(in, &notes, "gemini-2.5-pro")["generationConfig"]["thinkingConfig"], json({{"thinkingBudget", 128}}));
   EXPECT_EQ(notes.size(), 1u);
+  notes.clear();
+  EXPECT_FALSE(translate(in, &notes, "gemini-2.0-flash").contains("generationConfig"));
+  EXPECT_EQ(notes, std::vector<std::string>{"dropped reasoning_effort"});
   in["reasoning_effort"] = "extreme";
   EXPECT_EQ(translate_error(in).param, "reasoning_effort");
 }

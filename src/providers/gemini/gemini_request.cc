@@ -39,6 +39,10 @@ std::optional<ApiError> unsupported_params(const json& body, ParamPolicy policy,
   return std::nullopt;
 }
 
+bool thinking_model(const std::string& model) {
+  return model.find("gemini-1.") == std::string::npos && model.find("gemini-2.0") == std::string::npos;
+}
+
 // reasoning_effort -> thinkingConfig: Gemini 3 takes a level, 2.x a token budget.
 Result<json> thinking_config(const std::string& effort, const std::string& model, std::vector<std::string>& notes) {
   static const std::set<std::string> efforts = {"none", "minimal", "low", "medium", "high", "xhigh", "max"};
@@ -119,6 +123,15 @@ Result<json> generation_config(const json& body, const RequestOptions& options, 
     }
   }
   if (auto effort = body.find("reasoning_effort"); effort != body.end() && effort->is_string()) {
+    if (!thinking_model(options.model)) {
+      // 1.x and 2.0 models answer 400 to any thinkingConfig.
+      if (options.params == ParamPolicy::reject) {
+        return ApiError::bad_request("'reasoning_effort' is not supported by " + options.model, "reasoning_effort",
+                                     "unsupported_parameter");
+      }
+      notes.push_back("dropped reasoning_effort");
+      return gc;
+    }
     auto tc = thinking_config(effort->get<std::string>(), options.model, notes);
     if (!tc) return tc.error();
     gc["thinkingConfig"] = std::move(tc.value());
