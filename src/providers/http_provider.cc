@@ -64,8 +64,19 @@ Result<NativeRequest> build_with_policy(const ProviderAdapter& adapter, RequestC
 
 int64_t prompt_estimate(const RequestContext& ctx) {
   if (auto m = ctx.body.find("messages"); m != ctx.body.end()) return estimate_chat_prompt_tokens(*m);
-  if (auto p = ctx.body.find("prompt"); p != ctx.body.end() && p->is_string()) {
-    return estimate_tokens(p->get_ref<const std::string&>());
+  for (const char* key : {"prompt", "input"}) {  // completions, embeddings
+    auto p = ctx.body.find(key);
+    if (p == ctx.body.end()) continue;
+    if (p->is_string()) return estimate_tokens(p->get_ref<const std::string&>());
+    if (p->is_array()) {
+      int64_t n = 0;
+      for (const auto& item : *p) {
+        if (item.is_string()) n += estimate_tokens(item.get_ref<const std::string&>());
+        else if (item.is_array()) n += static_cast<int64_t>(item.size());  // token ids
+        else if (item.is_number_integer()) n += 1;
+      }
+      return n;
+    }
   }
   return 0;
 }
@@ -180,8 +191,13 @@ asio::awaitable<AttemptOutcome> HttpProvider::call(RequestContext& ctx, const De
     const std::string text = body ? body.value() : std::string();
     auto mapped = adapter_->map_error(ex.status(), text, retry_after);
     spdlog::info("[{}] upstream {} answered HTTP {}", ctx.request_id, deployment.provider, ex.status());
+    // The header, else what the adapter read from the body (Gemini RetryInfo).
     std::optional<int> retry_ms;
-    if (retry_after) retry_ms = *retry_after * 1000;
+    if (retry_after) {
+      retry_ms = *retry_after * 1000;
+    } else if (mapped.error.retry_after_seconds) {
+      retry_ms = *mapped.error.retry_after_seconds * 1000;
+    }
     co_return fail(mapped.failure, mapped.error, retry_ms);
   }
 

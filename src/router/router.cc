@@ -131,14 +131,16 @@ asio::awaitable<void> Router::route(RequestContext& ctx, ResponseSink& sink) {
   if (sink.committed()) {
     // Honest streams: the client learns the stream failed; no fake finish_reason.
     ctx.status = err.status;
-    co_await sink.send_event(err.stream_event());
+    const std::string event = err.stream_event();
+    co_await sink.send_event(event);
     co_await sink.end_stream();
     co_return;
   }
   ctx.status = err.status;
   HeaderList headers;
   if (err.retry_after_seconds) headers.emplace_back("retry-after", std::to_string(*err.retry_after_seconds));
-  co_await sink.send_response(err.status, err.body(), std::move(headers));
+  std::string body = err.body();
+  co_await sink.send_response(err.status, std::move(body), std::move(headers));
 }
 
 }  // namespace tollgate

@@ -305,7 +305,8 @@ asio::awaitable<void> Session<Stream>::dispatch(RequestContext& ctx, const http:
   if (route.endpoint == Endpoint::models || route.endpoint == Endpoint::model) {
     auto reply = models_reply(route, ctx, config());
     ctx.status = reply.status;
-    co_await send_response(reply.status, std::move(reply.body), HeaderList());
+    HeaderList no_headers;
+    co_await send_response(reply.status, std::move(reply.body), std::move(no_headers));
     co_return;
   }
   if (route.endpoint == Endpoint::count_tokens) {

@@ -137,7 +137,9 @@ asio::awaitable<AttemptOutcome> MockProvider::call(RequestContext& ctx, const De
     Usage usage;
     auto body = embeddings_response(ctx.body, model, std::max(1, config_.mock.embedding_dimensions), usage);
     ctx.usage = usage;
-    co_await sink.send_response(200, body.dump(), HeaderList());
+    std::string text = body.dump();
+    HeaderList headers;
+    co_await sink.send_response(200, std::move(text), std::move(headers));
     co_return AttemptOutcome{};
   }
 
@@ -164,7 +166,9 @@ asio::awaitable<AttemptOutcome> MockProvider::call(RequestContext& ctx, const De
                  {"choices", json::array({choice})},
                  {"usage", usage.to_openai_json()}};
     ctx.usage = usage;
-    co_await sink.send_response(200, body.dump(-1, ' ', false, json::error_handler_t::replace), HeaderList());
+    std::string out = body.dump(-1, ' ', false, json::error_handler_t::replace);
+    HeaderList headers;
+    co_await sink.send_response(200, std::move(out), std::move(headers));
     co_return AttemptOutcome{};
   }
 
@@ -175,7 +179,11 @@ asio::awaitable<AttemptOutcome> MockProvider::call(RequestContext& ctx, const De
     // lifetime at the first suspension inside the loop.
     auto payloads = norm.on_chunk(std::move(chunk));
     for (auto& payload : payloads) {
-      if (!sink.committed() && !co_await sink.start_stream(HeaderList())) co_return false;
+      if (!sink.committed()) {
+        HeaderList headers;
+        const bool started = co_await sink.start_stream(std::move(headers));
+        if (!started) co_return false;
+      }
       if (!co_await sink.send_event(payload)) co_return false;
     }
     co_return true;

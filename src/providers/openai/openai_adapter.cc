@@ -1,6 +1,7 @@
 #include "providers/openai/openai_adapter.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 
 namespace tollgate::openai {
