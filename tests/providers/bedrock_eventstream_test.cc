@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 namespace tollgate::bedrock {
 namespace {
 
@@ -175,6 +177,30 @@ TEST(BedrockEventStream, NonStringHeadersAreSkippedNotMisread) {
   EXPECT_EQ(out[0].headers.size(), 1u);
   EXPECT_EQ(out[0].header(":event-type"), "ping");
   EXPECT_EQ(out[0].payload, "{}");
+}
+
+TEST(BedrockEventStream, GarbageAndMutatedFramesFailCleanly) {
+  std::mt19937 rng(7);
+  const std::string valid = encode_bedrock_event("contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"text":"Hi"}})");
+  for (int round = 0; round < 2000; ++round) {
+    std::string bytes = valid + valid;
+    if (round % 2 == 0) {
+      bytes.resize(rng() % 64);
+      for (auto& c : bytes) c = static_cast<char>(rng());
+    } else {
+      for (int flips = 1 + static_cast<int>(rng() % 3); flips > 0; --flips) bytes[rng() % bytes.size()] ^= static_cast<char>(1 + rng() % 255);
+    }
+    EventStreamDecoder d;
+    std::vector<EventStreamMessage> out;
+    std::size_t at = 0;
+    while (at < bytes.size()) {
+      const std::size_t n = 1 + rng() % 17;
+      if (d.feed(std::string_view(bytes).substr(at, n), out)) break;
+      at += n;
+    }
+    // Whatever was accepted passed both CRCs: it is one of the valid frames.
+    for (const auto& m : out) EXPECT_EQ(m.header(":event-type"), "contentBlockDelta");
+  }
 }
 
 }  // namespace

@@ -232,5 +232,20 @@ TEST(BedrockStream, MalformedPayloadAndOrphanToolDeltaAreProtocolErrors) {
   EXPECT_EQ(orphan.error->code, "upstream_protocol_error");
 }
 
+TEST(BedrockStream, PayloadsOfUnexpectedShapeAreIgnoredNotFatal) {
+  auto r = run({frame("messageStart", {{"role", 7}}) +
+                frame("contentBlockStart", {{"contentBlockIndex", "x"}, {"start", json::array()}}) +
+                frame("contentBlockStart", {{"contentBlockIndex", 1}, {"start", {{"toolUse", "nope"}}}}) +
+                frame("contentBlockDelta", {{"contentBlockIndex", 0}, {"delta", json::array({1, 2})}}) +
+                frame("contentBlockDelta", {{"contentBlockIndex", 0}, {"delta", {{"text", 5}}}}) +
+                frame("contentBlockDelta", {{"contentBlockIndex", 0}, {"delta", {{"reasoningContent", "x"}}}}) +
+                frame("someFutureEvent", {{"padding", "xxxx"}}) + frame("messageStop", {{"stopReason", 3}}) +
+                frame("metadata", {{"usage", {{"inputTokens", "many"}, {"outputTokens", -4}}}})});
+  ASSERT_FALSE(r.error) << r.error->message;
+  EXPECT_TRUE(r.complete);
+  EXPECT_EQ(essentials(r.client.back()), json("[DONE]"));
+  EXPECT_EQ(r.usage.total_tokens(), 0);
+}
+
 }  // namespace
 }  // namespace tollgate::bedrock
