@@ -189,7 +189,8 @@ asio::awaitable<AttemptOutcome> HttpProvider::call(RequestContext& ctx, const De
     auto body = co_await ex.read_all(kMaxErrorBody);
     const auto retry_after = ex.retry_after_seconds();
     const std::string text = body ? body.value() : std::string();
-    auto mapped = adapter_->map_error(ex.status(), text, retry_after);
+    const ProviderAdapter::HeaderLookup header = [&ex](std::string_view name) { return ex.header(name); };
+    auto mapped = adapter_->map_error_response(ex.status(), header, text, retry_after);
     spdlog::info("[{}] upstream {} answered HTTP {}", ctx.request_id, deployment.provider, ex.status());
     // The header, else what the adapter read from the body (Gemini RetryInfo).
     std::optional<int> retry_ms;

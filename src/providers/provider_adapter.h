@@ -4,6 +4,7 @@
 // method is pure (no I/O) except authorize(), so adapters are tested with
 // fixtures; the transport (HttpProvider) is shared by all of them.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -75,6 +76,14 @@ class ProviderAdapter {
   // A non-2xx upstream answer, as the client should see it.
   virtual UpstreamFailure map_error(int status, std::string_view body,
                                     std::optional<int> retry_after_seconds) const = 0;
+  // The same with the response headers at hand, for APIs that name the error
+  // in a header (Bedrock's x-amzn-errortype). `header` returns a response
+  // header's value by name, empty when absent. Default: map_error.
+  using HeaderLookup = std::function<std::string(std::string_view name)>;
+  virtual UpstreamFailure map_error_response(int status, const HeaderLookup& header, std::string_view body,
+                                             std::optional<int> retry_after_seconds) const {
+    return map_error(status, body, retry_after_seconds);
+  }
 
   // Adds credentials that need I/O (an OAuth token). Default: nothing to do.
   virtual boost::asio::awaitable<std::optional<ApiError>> authorize(NativeRequest& request, UpstreamPool& pool) {

@@ -1,0 +1,314 @@
+#include "providers/bedrock/bedrock_request.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "providers/bedrock/bedrock_content.h"
+#include "providers/bedrock/json_fields.h"
+#include "providers/bedrock/sigv4.h"
+
+namespace tollgate::bedrock {
+namespace {
+
+using nlohmann::json;
+
+struct Conversation {
+  json system = json::array();
+  json messages = json::array();
+  std::vector<std::string> history_tools;  // names used by toolUse blocks, first use first
+  bool tool_history = false;
+
+  void add(const char* role, json blocks) {
+    if (blocks.empty()) return;
+    if (!messages.empty() && messages.back()["role"] == role) {
+      for (auto& b : blocks) messages.back()["content"].push_back(std::move(b));
+    } else {
+      messages.push_back({{"role", role}, {"content", std::move(blocks)}});
+    }
+  }
+};
+
+Result<json> assistant_blocks(const json& m, const std::string& p, Conversation& conv) {
+  json blocks = json::array();
+  const json content = m.contains("content") ? m["content"] : json();
+  if (content.is_string() && !content.get_ref<const std::string&>().empty()) blocks.push_back({{"text", content}});
+  if (content.is_array()) {
+    for (const auto& part : content) {
+      if (str_or(part, "type") == "text" && part.contains("text") && part["text"].is_string() &&
+          !part["text"].get_ref<const std::string&>().empty()) {
+        blocks.push_back({{"text", part["text"]}});
+      }
+    }
+  }
+  if (m.contains("function_call") && !m["function_call"].is_null()) {
+    return unsupported("Legacy function_call messages are not supported; use tool_calls.", p + ".function_call");
+  }
+  const json calls = m.contains("tool_calls") ? m["tool_calls"] : json();
+  if (!calls.is_array()) return blocks;
+  for (std::size_t j = 0; j < calls.size(); ++j) {
+    const std::string cp = p + ".tool_calls[" + std::to_string(j) + "]";
+    const json& call = calls[j];
+    const json& fn = call.is_object() && call.contains("function") ? call["function"] : json();
+    if (!call.is_object() || !call.contains("id") || !call["id"].is_string() || !fn.is_object() ||
+        !fn.contains("name") || !fn["name"].is_string()) {
+      return ApiError::bad_request("Each tool call needs a string id and function.name.", cp, "invalid_value");
+    }
+    auto input = tool_input(call, cp);
+    if (!input) return input.error();
+    const std::string name = fn["name"].get<std::string>();
+    blocks.push_back({{"toolUse", {{"toolUseId", call["id"]}, {"name", name}, {"input", std::move(*input)}}}});
+    conv.tool_history = true;
+    if (std::find(conv.history_tools.begin(), conv.history_tools.end(), name) == conv.history_tools.end()) {
+      conv.history_tools.push_back(name);
+    }
+  }
+  return blocks;
+}
+
+Result<Conversation> convert_messages(const json& messages, std::vector<std::string>& notes) {
+  Conversation conv;
+  std::size_t documents = 0;
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    const json& m = messages[i];
+    const std::string p = "messages[" + std::to_string(i) + "]";
+    const std::string role = str_or(m, "role");
+    const json content = m.contains("content") ? m["content"] : json();
+    if (role == "system" || role == "developer") {
+      auto texts = text_parts(content, p);
+      if (!texts) return texts.error();
+      for (auto& t : *texts) {
+        if (!t.empty()) conv.system.push_back({{"text", std::move(t)}});
+      }
+    } else if (role == "user") {
+      json blocks = json::array();
+      if (content.is_string() && !content.get_ref<const std::string&>().empty()) blocks.push_back({{"text", content}});
+      for (std::size_t k = 0; content.is_array() && k < content.size(); ++k) {
+        auto block = user_content_block(content[k], p + ".content[" + std::to_string(k) + "]", documents);
+        if (!block) return block.error();
+        if (*block) blocks.push_back(std::move(**block));
+      }
+      conv.add("user", std::move(blocks));
+    } else if (role == "assistant") {
+      auto blocks = assistant_blocks(m, p, conv);
+      if (!blocks) return blocks.error();
+      conv.add("assistant", std::move(*blocks));
+    } else if (role == "tool") {
+      auto texts = text_parts(content, p);
+      if (!texts) return texts.error();
+      json result = json::array();
+      for (auto& t : *texts) result.push_back({{"text", std::move(t)}});
+      if (result.empty()) result.push_back({{"text", ""}});
+      conv.tool_history = true;
+      conv.add("user", json::array({{{"toolResult",
+                                      {{"toolUseId", m["tool_call_id"]}, {"content", std::move(result)},
+                                       {"status", "success"}}}}}));
+    } else {
+      return unsupported("Legacy function messages are not supported; use tool messages.", p + ".role");
+    }
+  }
+  if (conv.messages.empty()) {
+    return ApiError::bad_request("Bedrock needs at least one user or assistant message with content.", "messages",
+                                 "invalid_value");
+  }
+  if (conv.messages.front()["role"] != "user") {
+    conv.messages.insert(conv.messages.begin(), json{{"role", "user"}, {"content", json::array({{{"text", "."}}})}});
+    notes.push_back("inserted a placeholder user turn (Bedrock conversations start with a user message)");
+  }
+  // A final assistant turn is a prefill, which must not end in whitespace.
+  json& last = conv.messages.back();
+  if (last["role"] == "assistant" && last["content"].back().contains("text")) {
+    std::string text = last["content"].back()["text"].get<std::string>();
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+    if (text.empty()) {
+      last["content"].erase(last["content"].size() - 1);
+      if (last["content"].empty()) conv.messages.erase(conv.messages.size() - 1);
+    } else {
+      last["content"].back()["text"] = text;
+    }
+  }
+  return conv;
+}
+
+// A parameter Converse cannot express: dropped with a note, or a 400.
+std::optional<ApiError> unsupported_param(const std::string& name, ParamPolicy policy, std::vector<std::string>& notes) {
+  if (policy == ParamPolicy::reject) {
+    return ApiError::bad_request("'" + name + "' is not supported by this model on Bedrock.", name,
+                                 "unsupported_parameter");
+  }
+  notes.push_back("dropped " + name);
+  return std::nullopt;
+}
+
+bool meaningful(const json& v) {
+  if (v.is_null()) return false;
+  if (v.is_boolean()) return v.get<bool>();
+  if (v.is_number()) return v.get<double>() != 0;
+  if (v.is_object() || v.is_array() || v.is_string()) return !v.empty();
+  return true;
+}
+
+Result<json> tool_specs(const json& tools) {
+  json specs = json::array();
+  for (std::size_t i = 0; i < tools.size(); ++i) {
+    const std::string p = "tools[" + std::to_string(i) + "]";
+    const json& t = tools[i];
+    if (!t.is_object() || str_or(t, "type") != "function" || !t.contains("function") || !t["function"].is_object()) {
+      return unsupported("Only function tools are supported by Bedrock.", p + ".type", "unsupported_tool_type");
+    }
+    const json& fn = t["function"];
+    if (!fn.contains("name") || !fn["name"].is_string()) {
+      return ApiError::bad_request("Missing required parameter: '" + p + ".function.name'.", p + ".function.name",
+                                   "missing_required_parameter");
+    }
+    json schema = fn.contains("parameters") && fn["parameters"].is_object()
+                      ? fn["parameters"]
+                      : json{{"type", "object"}, {"properties", json::object()}};
+    json spec = {{"name", fn["name"]}};
+    if (fn.contains("description") && fn["description"].is_string() &&
+        !fn["description"].get_ref<const std::string&>().empty()) {
+      spec["description"] = fn["description"];
+    }
+    spec["inputSchema"] = {{"json", std::move(schema)}};
+    specs.push_back({{"toolSpec", std::move(spec)}});
+  }
+  return specs;
+}
+
+// toolConfig (or null to omit it) from tools, tool_choice, response_format
+// and whether the history holds tool blocks.
+Result<json> tool_config(const json& body, const Conversation& conv, std::vector<std::string>& notes) {
+  const json tools = body.contains("tools") && body["tools"].is_array() ? body["tools"] : json::array();
+  const json choice = body.contains("tool_choice") ? body["tool_choice"] : json();
+  auto specs = tool_specs(tools);
+  if (!specs) return specs.error();
+
+  if (const std::string forced = structured_output_tool(body); !forced.empty()) {
+    if (!tools.empty()) {
+      return unsupported("response_format json_schema cannot be combined with tools on Bedrock.", "response_format",
+                         "unsupported_parameter");
+    }
+    const json& js = body["response_format"]["json_schema"];
+    json schema = js.contains("schema") && js["schema"].is_object() ? js["schema"] : json{{"type", "object"}};
+    std::string description = str_or(js, "description");
+    if (description.empty()) description = "Respond with a JSON object that matches this schema.";
+    json spec = {{"name", forced}, {"description", description}, {"inputSchema", {{"json", std::move(schema)}}}};
+    return json{{"tools", json::array({{{"toolSpec", std::move(spec)}}})}, {"toolChoice", {{"tool", {{"name", forced}}}}}};
+  }
+
+  if (specs->empty()) {
+    if (choice.is_object() || choice == "required") {
+      return ApiError::bad_request("tool_choice requires tools.", "tool_choice", "invalid_value");
+    }
+    if (!conv.tool_history) return json();
+    // Bedrock refuses toolUse/toolResult blocks without a toolConfig.
+    for (const auto& name : conv.history_tools) {
+      json schema = {{"type", "object"}, {"properties", json::object()}};
+      json spec = {{"name", name}, {"inputSchema", {{"json", std::move(schema)}}}};
+      specs->push_back({{"toolSpec", std::move(spec)}});
+    }
+    if (specs->empty()) return json();
+    notes.push_back("declared the conversation's tools for Bedrock");
+    return json{{"tools", std::move(*specs)}};
+  }
+
+  json config = {{"tools", std::move(*specs)}};
+  if (choice.is_null() || choice == "auto") {
+    if (choice == "auto") config["toolChoice"] = {{"auto", json::object()}};
+  } else if (choice == "none") {
+    // Converse has no "none": without tools the model cannot call one, but
+    // tool blocks in the history still need the declarations.
+    if (!conv.tool_history) return json();
+  } else if (choice == "required") {
+    config["toolChoice"] = {{"any", json::object()}};
+  } else if (choice.is_object() && str_or(choice, "type") == "function" && choice.contains("function") &&
+             choice["function"].is_object() && choice["function"].contains("name")) {
+    config["toolChoice"] = {{"tool", {{"name", choice["function"]["name"]}}}};
+  } else {
+    return unsupported("This tool_choice is not supported by Bedrock.", "tool_choice", "unsupported_parameter");
+  }
+  return config;
+}
+
+}  // namespace
+
+std::string structured_output_tool(const json& body) {
+  auto rf = body.find("response_format");
+  if (rf == body.end() || !rf->is_object() || str_or(*rf, "type") != "json_schema") return {};
+  std::string name;
+  if (auto js = rf->find("json_schema"); js != rf->end() && js->is_object()) name = str_or(*js, "name");
+  std::string out;
+  for (unsigned char c : name) {
+    if (std::isalnum(c) || c == '_' || c == '-') out.push_back(static_cast<char>(c));
+  }
+  if (out.size() > 64) out.resize(64);
+  return out.empty() ? "json_response" : out;
+}
+
+std::string model_path(std::string_view model_id, std::string_view action) {
+  return "/model/" + sigv4::uri_encode(model_id, /*encode_slash=*/true) + "/" + std::string(action);
+}
+
+Result<json> to_converse_request(const json& body, const ConverseOptions& options, std::vector<std::string>& notes) {
+  if (auto n = body.find("n"); n != body.end() && n->is_number_integer() && n->get<int64_t>() != 1) {
+    return ApiError::bad_request("Bedrock returns one choice per request: n must be 1.", "n", "unsupported_parameter");
+  }
+  auto conv = convert_messages(body.value("messages", json::array()), notes);
+  if (!conv) return conv.error();
+
+  json out = json::object();
+  if (auto rf = body.find("response_format"); rf != body.end() && rf->is_object() && str_or(*rf, "type") == "json_object") {
+    // Converse has no JSON mode; an instruction is the closest it gets.
+    conv->system.push_back({{"text", "Respond with a single valid JSON object and nothing else."}});
+    notes.push_back("response_format json_object emulated with an instruction");
+  }
+  if (!conv->system.empty()) out["system"] = conv->system;
+  out["messages"] = conv->messages;
+
+  json inference = json::object();
+  if (auto mct = body.find("max_completion_tokens"); mct != body.end() && mct->is_number_integer()) {
+    inference["maxTokens"] = *mct;
+  } else if (auto mt = body.find("max_tokens"); mt != body.end() && mt->is_number_integer()) {
+    inference["maxTokens"] = *mt;
+  } else if (options.default_max_tokens) {
+    inference["maxTokens"] = *options.default_max_tokens;
+  }
+  if (auto t = body.find("temperature"); t != body.end() && t->is_number()) {
+    if (t->get<double>() > 1) {
+      if (options.params == ParamPolicy::reject) {
+        return ApiError::bad_request("Bedrock models accept a temperature from 0 to 1.", "temperature", "invalid_value");
+      }
+      inference["temperature"] = 1;
+      notes.push_back("clamped temperature to 1");
+    } else {
+      inference["temperature"] = *t;
+    }
+  }
+  if (auto p = body.find("top_p"); p != body.end() && p->is_number()) inference["topP"] = *p;
+  json stops = json::array();
+  if (auto s = body.find("stop"); s != body.end()) {
+    for (const json& v : s->is_array() ? *s : json::array({*s})) {
+      if (!v.is_string()) continue;
+      const auto& str = v.get_ref<const std::string&>();
+      if (std::any_of(str.begin(), str.end(), [](unsigned char c) { return !std::isspace(c); })) stops.push_back(v);
+    }
+  }
+  if (!stops.empty()) inference["stopSequences"] = std::move(stops);
+  if (!inference.empty()) out["inferenceConfig"] = std::move(inference);
+
+  auto tools = tool_config(body, *conv, notes);
+  if (!tools) return tools.error();
+  if (!tools->is_null()) out["toolConfig"] = std::move(*tools);
+
+  for (const char* name : {"logprobs", "top_logprobs", "logit_bias", "seed", "presence_penalty", "frequency_penalty",
+                           "reasoning_effort", "modalities", "audio", "prediction", "web_search_options"}) {
+    if (auto it = body.find(name); it != body.end() && meaningful(*it)) {
+      if (auto e = unsupported_param(name, options.params, notes)) return *e;
+    }
+  }
+  if (auto ptc = body.find("parallel_tool_calls"); ptc != body.end() && *ptc == false) {
+    if (auto e = unsupported_param("parallel_tool_calls", options.params, notes)) return *e;
+  }
+  return out;
+}
+
+}  // namespace tollgate::bedrock
