@@ -144,6 +144,9 @@ class HttpProvider::StreamRun {
       const bool sent = co_await send(payload);
       if (!sent) co_return client_gone();
     }
+    // The terminal event usually arrives with the body's last chunk; reading
+    // it keeps the upstream connection for the next request.
+    co_await ex_.discard_rest(64 * 1024);
     co_return AttemptOutcome{};
   }
 

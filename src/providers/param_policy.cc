@@ -25,6 +25,9 @@ bool absent_value(const json& v) { return v.is_null() || (v.is_boolean() && !v.g
 struct Violation {
   std::string param;
   std::string why;
+  // Above a maximum (n > 1): dropping it would silently change the shape of
+  // the answer (fewer choices), so it is rejected under either policy.
+  bool hard = false;
 };
 
 // What the rule objects to in `body`, in the table's order.
@@ -37,7 +40,7 @@ std::vector<Violation> violations(const json& body, const ModelCapabilities& cap
   for (const auto& [p, limit] : caps.max) {
     auto it = body.find(p);
     if (it != body.end() && it->is_number() && it->get<double>() > limit) {
-      out.push_back({p, "above the maximum supported by"});
+      out.push_back({p, "above the maximum supported by", true});
     }
   }
   return out;
@@ -160,7 +163,13 @@ std::optional<ApiError> apply_param_policy(json& body, const std::string& model,
   if (!caps) return std::nullopt;
 
   auto found = violations(body, *caps);
-  if (!found.empty() && policy == ParamPolicy::reject) {
+  const bool any_hard = std::any_of(found.begin(), found.end(), [](const Violation& v) { return v.hard; });
+  if (!found.empty() && (policy == ParamPolicy::reject || any_hard)) {
+    if (policy != ParamPolicy::reject) {
+      std::stable_partition(found.begin(), found.end(), [](const Violation& v) { return v.hard; });
+      found.resize(static_cast<std::size_t>(
+          std::count_if(found.begin(), found.end(), [](const Violation& v) { return v.hard; })));
+    }
     const auto& first = found.front();
     std::string message = "Unsupported parameter: '" + first.param + "' is " + first.why + " model " + model + ".";
     if (found.size() > 1) {

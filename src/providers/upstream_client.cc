@@ -352,6 +352,17 @@ asio::awaitable<Result<bool, UpstreamExchange::Failure>> UpstreamExchange::read_
   }
 }
 
+asio::awaitable<void> UpstreamExchange::discard_rest(std::size_t max_bytes) {
+  std::string sink;
+  while (!state_->done && !state_->aborted) {
+    auto more = co_await read_some(sink);
+    if (!more || sink.size() > max_bytes) {
+      abort();
+      co_return;
+    }
+  }
+}
+
 asio::awaitable<Result<std::string, UpstreamExchange::Failure>> UpstreamExchange::read_all(std::size_t max_bytes) {
   std::string body;
   for (;;) {

@@ -47,7 +47,7 @@ class UpstreamConnection;
 class UpstreamPool {
  public:
   UpstreamPool(boost::asio::any_io_executor ex, std::shared_ptr<boost::asio::ssl::context> tls,
-               std::size_t max_idle_per_origin = 64);
+               std::size_t max_idle_per_origin = 512);
   ~UpstreamPool();
   UpstreamPool(const UpstreamPool&) = delete;
   UpstreamPool& operator=(const UpstreamPool&) = delete;
@@ -100,6 +100,10 @@ class UpstreamExchange {
   boost::asio::awaitable<Result<bool, Failure>> read_some(std::string& out);
   // Reads the rest of the body, failing past `max_bytes`.
   boost::asio::awaitable<Result<std::string, Failure>> read_all(std::size_t max_bytes);
+  // Reads and discards what is left of the body (after a stream's terminal
+  // event: the final empty chunk) so the connection can return to the pool.
+  // Gives up, closing the connection, past `max_bytes`.
+  boost::asio::awaitable<void> discard_rest(std::size_t max_bytes);
   // Closes the connection now; pending reads fail. Idempotent.
   void abort();
 

@@ -63,6 +63,7 @@ std::chrono::milliseconds Router::backoff(int attempt, const AttemptOutcome& las
 asio::awaitable<void> Router::route(RequestContext& ctx, ResponseSink& sink) {
   const auto& rc = config_->router;
   const auto deadline = ctx.start + std::chrono::milliseconds(rc.total_ms);
+  const std::vector<std::string> request_notes = ctx.notes;  // from before routing
   std::vector<std::string> groups{ctx.requested_model};
   if (const auto* m = config_->find_model(ctx.requested_model)) {
     for (const auto& f : m->fallbacks) groups.push_back(f);
@@ -100,7 +101,7 @@ asio::awaitable<void> Router::route(RequestContext& ctx, ResponseSink& sink) {
       ctx.provider_name = d.provider;
       ctx.provider_type = pit->second->kind();
       ctx.attempts = ++attempt_no;
-      ctx.notes.clear();  // notes describe the attempt that answers, not earlier ones
+      ctx.notes = request_notes;  // notes describe the attempt that answers, not earlier ones
 
       AttemptLimits limits;
       limits.connect = std::chrono::milliseconds(rc.connect_ms);

@@ -127,6 +127,7 @@ class Session final : public ResponseSink,
   RequestContext* ctx_ = nullptr;
   std::string chunk_prefix_;
   std::string trailer_;
+  std::string client_ip_;
   std::string event_head_;
   bool committed_ = false;
   bool streaming_ = false;
@@ -204,9 +205,12 @@ asio::awaitable<void> Session<Stream>::handle(http::request<http::string_body> r
   RequestContext ctx;
   ctx.request_id = new_request_id();
   ctx.method = std::string(req.method_string());
-  beast::error_code ec;
-  auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
-  if (!ec) ctx.client_ip = ep.address().to_string();
+  if (client_ip_.empty()) {  // once per connection, not per request
+    beast::error_code ec;
+    auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+    if (!ec) client_ip_ = ep.address().to_string();
+  }
+  ctx.client_ip = client_ip_;
   ctx.authorization = std::string(req[http::field::authorization]);
   ctx.x_api_key = std::string(req["x-api-key"]);
   ctx.traceparent = std::string(req["traceparent"]);

@@ -93,9 +93,12 @@ TEST(ParamPolicy, MaxValues) {
   auto err = apply_param_policy(two, "claude-3-haiku", ParamPolicy::reject, notes);
   ASSERT_TRUE(err);
   EXPECT_EQ(err->param, "n");
-  EXPECT_FALSE(apply_param_policy(two, "claude-3-haiku", ParamPolicy::drop, notes));
-  EXPECT_FALSE(two.contains("n"));
-  EXPECT_EQ(notes.back(), "dropped n (above the maximum supported by claude-3-haiku)");
+  // Dropping n would silently return fewer choices: rejected under drop too.
+  auto dropped = apply_param_policy(two, "claude-3-haiku", ParamPolicy::drop, notes);
+  ASSERT_TRUE(dropped);
+  EXPECT_EQ(dropped->status, 400);
+  EXPECT_EQ(dropped->param, "n");
+  EXPECT_EQ(two["n"], 2);
 }
 
 TEST(ParamPolicy, NullAndFalseAskForNothing) {

@@ -233,3 +233,21 @@ TEST_F(GatewayTest, MockEmbeddingsHonourBase64Encoding) {
 
 }  // namespace
 }  // namespace tollgate::test
+
+namespace tollgate::test {
+namespace {
+
+TEST_F(GatewayTest, StreamedResponsesReturnTheirUpstreamConnectionToThePool) {
+  start(basic_yaml());
+  upstream.set_default_response(FakeResponse::sse({content_chunk("Hi", "stop"), usage_chunk(1, 1)}));
+  TestClient client(port);
+  for (int i = 0; i < 4; ++i) {
+    auto events = client.post_json("/v1/chat/completions", chat_body(true)).sse_data();
+    ASSERT_EQ(events.back(), "[DONE]");
+  }
+  EXPECT_EQ(upstream.request_count(), 4u);
+  EXPECT_EQ(upstream.connection_count(), 1u) << "each stream opened a new upstream connection";
+}
+
+}  // namespace
+}  // namespace tollgate::test
