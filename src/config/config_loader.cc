@@ -302,7 +302,8 @@ void Loader::load_native_fields(const Fields& f, ProviderConfig& p) {
     if (p.aws_access_key_id.empty()) p.aws_access_key_id = env_or("AWS_ACCESS_KEY_ID");
     if (p.aws_secret_access_key.empty()) p.aws_secret_access_key = env_or("AWS_SECRET_ACCESS_KEY");
     if (p.aws_session_token.empty()) p.aws_session_token = env_or("AWS_SESSION_TOKEN");
-    if (p.aws_access_key_id.empty() || p.aws_secret_access_key.empty()) {
+    // A Bedrock API key (api_key, sent as a bearer token) replaces SigV4 credentials.
+    if (!f.has("api_key") && (p.aws_access_key_id.empty() || p.aws_secret_access_key.empty())) {
       warn(f.at("aws_access_key_id"), "no AWS credentials in the config or the environment; upstream calls will be rejected");
     }
   }
