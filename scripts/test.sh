@@ -16,7 +16,7 @@ run_suite() {
 echo "== tests (RelWithDebInfo)"
 run_suite build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-echo "== end-to-end: the official OpenAI SDK against the gateway binary"
+echo "== end-to-end: the official OpenAI and Anthropic SDKs against the gateway binary and provider fakes"
 (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error && TOLLGATE_BIN="$PWD/../../build-test/tollgate" node --test)
 if [[ "${TOLLGATE_SKIP_SANITIZERS:-0}" != "1" ]]; then
   echo "== tests (address + undefined sanitizers)"
