@@ -5,7 +5,7 @@
 #include <optional>
 #include <string_view>
 
-#include "providers/anthropic/anthropic_json.h"
+#include "providers/json_fields.h"
 
 namespace tollgate::anthropic {
 namespace {
@@ -84,7 +84,7 @@ Result<json> text_blocks(const json& content, const std::string& path) {
   for (std::size_t k = 0; k < content.size(); ++k) {
     const auto& part = content[k];
     const std::string pp = path + "[" + std::to_string(k) + "]";
-    const std::string type = get_str(part, "type");
+    const std::string type = json_string(part, "type");
     if (type != "text" || !part.contains("text") || !part["text"].is_string()) {
       return unsupported("Invalid '" + pp + "': only text parts are supported here.", pp);
     }
@@ -101,7 +101,7 @@ Result<json> file_block(const json& part, const std::string& pp) {
     return unsupported("File references (file_id) cannot be sent to Anthropic models; send file_data instead.",
                        pp + ".file.file_id");
   }
-  const std::string data_url = get_str(file, "file_data");
+  const std::string data_url = json_string(file, "file_data");
   auto parsed = parse_data_url(data_url);
   if (!parsed || !parsed->base64 || parsed->data.empty()) {
     return ApiError::bad_request("Invalid '" + pp + ".file.file_data': expected a base64 data URL.", pp + ".file.file_data",
@@ -117,7 +117,7 @@ Result<json> file_block(const json& part, const std::string& pp) {
 
 // A user or tool-result content part.
 Result<json> content_block(const json& part, const std::string& pp) {
-  const std::string type = get_str(part, "type");
+  const std::string type = json_string(part, "type");
   if (type == "text") {
     if (!part.contains("text") || !part["text"].is_string()) {
       return ApiError::bad_request("Invalid '" + pp + ".text': expected a string.", pp + ".text");
@@ -135,7 +135,7 @@ Result<json> content_block(const json& part, const std::string& pp) {
 }
 
 bool empty_text(const json& block) {
-  return get_str(block, "type") == "text" && block["text"].get_ref<const std::string&>().empty();
+  return json_string(block, "type") == "text" && block["text"].get_ref<const std::string&>().empty();
 }
 
 Result<json> user_blocks(const json& content, const std::string& path) {
@@ -167,7 +167,7 @@ Result<json> tool_result_block(const json& m, const std::string& path) {
 }
 
 Result<json> tool_use_block(const json& call, const std::string& pp) {
-  if (!call.is_object() || (call.contains("type") && get_str(call, "type") != "function") || !call.contains("function") ||
+  if (!call.is_object() || (call.contains("type") && json_string(call, "type") != "function") || !call.contains("function") ||
       !call["function"].is_object()) {
     return unsupported("Invalid '" + pp + "': only function tool calls are supported.", pp);
   }
@@ -199,7 +199,7 @@ void replay_thinking(const json& m, json& out) {
   if (tb == m.end() || !tb->is_array()) return;
   for (const auto& b : *tb) {
     if (!b.is_object()) continue;
-    const std::string type = get_str(b, "type");
+    const std::string type = json_string(b, "type");
     if (type == "thinking" && b.contains("thinking") && b["thinking"].is_string() && b.contains("signature") &&
         b["signature"].is_string()) {
       out.push_back({{"type", "thinking"}, {"thinking", b["thinking"]}, {"signature", b["signature"]}});
@@ -219,7 +219,7 @@ Result<json> assistant_blocks(const json& m, const std::string& path, std::vecto
     for (std::size_t k = 0; k < content.size(); ++k) {
       const auto& part = content[k];
       const std::string pp = path + ".content[" + std::to_string(k) + "]";
-      const std::string type = get_str(part, "type");
+      const std::string type = json_string(part, "type");
       const char* key = type == "text" ? "text" : type == "refusal" ? "refusal" : nullptr;
       if (!key || !part.contains(key) || !part[key].is_string()) {
         return unsupported("Invalid '" + pp + "': assistant content parts must be text or refusal.", pp);
@@ -255,14 +255,14 @@ void push_turn(json& turns, const char* role, json blocks) {
   }
   auto& content = turns.back()["content"].get_ref<json::array_t&>();
   std::stable_partition(content.begin(), content.end(),
-                        [](const json& b) { return get_str(b, "type") == "tool_result"; });
+                        [](const json& b) { return json_string(b, "type") == "tool_result"; });
 }
 
 // A final assistant turn is a prefill: trailing whitespace is rejected.
 void trim_prefill(json& turns) {
   while (!turns.empty() && turns.back()["role"] == "assistant") {
     auto& content = turns.back()["content"];
-    if (content.empty() || get_str(content.back(), "type") != "text") return;
+    if (content.empty() || json_string(content.back(), "type") != "text") return;
     std::string text = content.back()["text"].get<std::string>();
     text.erase(text.find_last_not_of(" \t\r\n") + 1);
     if (!text.empty()) {
@@ -306,7 +306,7 @@ Result<ConvertedMessages> convert_messages(const json& messages) {
     const json& m = messages[i];
     const std::string path = "messages[" + std::to_string(i) + "]";
     if (!m.is_object()) return ApiError::bad_request("Invalid '" + path + "': expected an object.", path);
-    const std::string role = get_str(m, "role");
+    const std::string role = json_string(m, "role");
     const json& content = m.contains("content") ? m["content"] : json();
     if (role == "system" || role == "developer") {
       auto blocks = text_blocks(content, path + ".content");

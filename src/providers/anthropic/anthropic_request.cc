@@ -5,7 +5,7 @@
 #include <set>
 
 #include "providers/anthropic/anthropic_messages.h"
-#include "providers/anthropic/anthropic_json.h"
+#include "providers/json_fields.h"
 
 namespace tollgate::anthropic {
 namespace {
@@ -133,7 +133,7 @@ Step tool_definitions(Builder& b, const json& body) {
   for (std::size_t i = 0; i < it->size(); ++i) {
     const json& t = (*it)[i];
     const std::string p = "tools[" + std::to_string(i) + "]";
-    if (!t.is_object() || get_str(t, "type") != "function") {
+    if (!t.is_object() || json_string(t, "type") != "function") {
       return ApiError::bad_request("Invalid '" + p + ".type': only function tools can be sent to Anthropic models.",
                                    p + ".type", "unsupported_tool_type");
     }
@@ -150,7 +150,7 @@ Step tool_definitions(Builder& b, const json& body) {
                                                                              : json{{"type", "object"}, {"properties", json::object()}};
     if (!schema.contains("type")) schema["type"] = "object";
     tool["input_schema"] = std::move(schema);
-    if (is_true(fn, "strict")) {
+    if (json_true(fn, "strict")) {
       if (supports_structured_outputs(b.opt.model)) {
         tool["strict"] = true;
       } else {
@@ -176,7 +176,7 @@ Step tool_choice(Builder& b, const json& body) {
       choice = {{"type", "none"}};
     } else if (*it == "required") {
       choice = {{"type", "any"}};
-    } else if (it->is_object() && get_str(*it, "type") == "function" && it->contains("function") &&
+    } else if (it->is_object() && json_string(*it, "type") == "function" && it->contains("function") &&
                (*it)["function"].is_object() && (*it)["function"].contains("name") && (*it)["function"]["name"].is_string()) {
       choice = {{"type", "tool"}, {"name", (*it)["function"]["name"]}};
     } else {
@@ -215,7 +215,7 @@ void declare_history_tools(Builder& b, const ConvertedMessages& conv) {
 Step response_format(Builder& b) {
   auto it = b.in.find("response_format");
   if (it == b.in.end() || it->is_null()) return std::nullopt;
-  const std::string type = get_str(*it, "type");
+  const std::string type = json_string(*it, "type");
   if (type == "text") return std::nullopt;
   if (type == "json_object") {
     b.out["system"].push_back({{"type", "text"}, {"text", "Respond with a single valid JSON object and nothing else."}});
@@ -249,12 +249,12 @@ Step response_format(Builder& b) {
                                    "tools", "invalid_value");
     }
   }
-  const std::string forced = b.out.contains("tool_choice") ? get_str(b.out["tool_choice"], "type") : "";
+  const std::string forced = b.out.contains("tool_choice") ? json_string(b.out["tool_choice"], "type") : "";
   if (forced == "any" || forced == "tool") {
     return ApiError::bad_request("'tool_choice' cannot force a tool together with response_format json_schema.",
                                  "tool_choice", "invalid_value");
   }
-  std::string description = get_str(spec, "description");
+  std::string description = json_string(spec, "description");
   if (description.empty()) description = "Give the final answer as this tool's input.";
   json tool = {{"name", name}, {"description", description}, {"input_schema", schema}};
   if (!tool["input_schema"].contains("type")) tool["input_schema"]["type"] = "object";
@@ -294,9 +294,9 @@ Step thinking(Builder& b, bool client_max) {
     b.notes.push_back("dropped reasoning_effort (max_tokens too small for thinking)");
     return std::nullopt;
   }
-  const std::string forced = b.out.contains("tool_choice") ? get_str(b.out["tool_choice"], "type") : "";
+  const std::string forced = b.out.contains("tool_choice") ? json_string(b.out["tool_choice"], "type") : "";
   if (forced == "any" || forced == "tool") {
-    const bool emulated = get_str(b.out["tool_choice"], "name") == kJsonToolName;
+    const bool emulated = json_string(b.out["tool_choice"], "name") == kJsonToolName;
     return ApiError::bad_request(emulated ? "response_format json_schema cannot be combined with reasoning_effort on this model."
                                           : "'tool_choice' cannot force a tool when reasoning_effort is set (Anthropic extended thinking).",
                                  emulated ? "response_format" : "tool_choice", "unsupported_value");
@@ -344,11 +344,11 @@ bool supports_structured_outputs(std::string_view model) {
 
 bool expects_json_tool(const json& chat_body) {
   auto rf = chat_body.find("response_format");
-  if (rf == chat_body.end() || !rf->is_object() || get_str(*rf, "type") != "json_schema") return false;
+  if (rf == chat_body.end() || !rf->is_object() || json_string(*rf, "type") != "json_schema") return false;
   if (auto tools = chat_body.find("tools"); tools != chat_body.end() && tools->is_array()) {
     for (const auto& t : *tools) {
       if (t.is_object() && t.contains("function") && t["function"].is_object() &&
-          get_str(t["function"], "name") == kJsonToolName) {
+          json_string(t["function"], "name") == kJsonToolName) {
         return false;
       }
     }
@@ -388,7 +388,7 @@ Result<json> build_messages_body(const json& chat_body, const RequestOptions& op
   if ((step = response_format(b))) return *step;
   if ((step = thinking(b, client_max.has_value()))) return *step;
   if ((step = user_metadata(b))) return *step;
-  if (is_true(body, "stream")) out["stream"] = true;
+  if (json_true(body, "stream")) out["stream"] = true;
 
   for (const auto& [key, value] : body.items()) {
     if (kHandled.count(key) || !present(body, key.c_str())) continue;
@@ -409,7 +409,7 @@ Result<json> completion_to_chat(const json& completion_body) {
     return ApiError::bad_request("Anthropic models take one text prompt: token arrays and several prompts cannot be emulated.",
                                  "prompt", "unsupported_value");
   }
-  if (is_true(completion_body, "echo")) {
+  if (json_true(completion_body, "echo")) {
     return ApiError::bad_request("'echo' cannot be emulated on Anthropic models.", "echo", "unsupported_parameter");
   }
   if (auto s = completion_body.find("suffix"); s != completion_body.end() && s->is_string() && !s->get_ref<const std::string&>().empty()) {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "providers/anthropic/anthropic_json.h"
+#include "providers/json_fields.h"
 #include "providers/anthropic/anthropic_request.h"
 
 namespace tollgate::anthropic {
@@ -66,32 +66,32 @@ Result<json> translate_message(const json& native, const ResponseOptions& option
   json tool_calls = json::array();
   json thinking_blocks = json::array();
   for (const auto& block : native["content"]) {
-    const std::string type = get_str(block, "type");
+    const std::string type = json_string(block, "type");
     if (type == "text") {
-      text += get_str(block, "text");
+      text += json_string(block, "text");
     } else if (type == "tool_use") {
       const json input = block.contains("input") ? block["input"] : json::object();
-      if (options.json_tool && get_str(block, "name") == kJsonToolName) {
+      if (options.json_tool && json_string(block, "name") == kJsonToolName) {
         json_answer = input.dump(-1, ' ', false, json::error_handler_t::replace);
         json_answered = true;
         continue;
       }
-      tool_calls.push_back({{"id", get_str(block, "id")},
+      tool_calls.push_back({{"id", json_string(block, "id")},
                             {"type", "function"},
-                            {"function", {{"name", get_str(block, "name")},
+                            {"function", {{"name", json_string(block, "name")},
                                           {"arguments", input.dump(-1, ' ', false, json::error_handler_t::replace)}}}});
     } else if (type == "thinking") {
-      reasoning += get_str(block, "thinking");
-      thinking_blocks.push_back({{"type", "thinking"}, {"thinking", get_str(block, "thinking")},
-                                 {"signature", get_str(block, "signature")}});
+      reasoning += json_string(block, "thinking");
+      thinking_blocks.push_back({{"type", "thinking"}, {"thinking", json_string(block, "thinking")},
+                                 {"signature", json_string(block, "signature")}});
     } else if (type == "redacted_thinking") {
-      thinking_blocks.push_back({{"type", "redacted_thinking"}, {"data", get_str(block, "data")}});
+      thinking_blocks.push_back({{"type", "redacted_thinking"}, {"data", json_string(block, "data")}});
     }
     // Server-tool blocks (server_tool_use, web_search_tool_result, ...) have
     // no OpenAI counterpart.
   }
 
-  std::string finish = finish_reason_for(get_str(native, "stop_reason"));
+  std::string finish = finish_reason_for(json_string(native, "stop_reason"));
   if (json_answered) {
     text = json_answer;
     if (tool_calls.empty()) finish = "stop";
@@ -106,10 +106,10 @@ Result<json> translate_message(const json& native, const ResponseOptions& option
   if (native.contains("usage")) raw.update(native["usage"]);
   usage = raw.normalized();
 
-  json out = {{"id", openai_id(get_str(native, "id"), options.completion)},
+  json out = {{"id", openai_id(json_string(native, "id"), options.completion)},
               {"object", options.completion ? "text_completion" : "chat.completion"},
               {"created", options.created},
-              {"model", get_str(native, "model")}};
+              {"model", json_string(native, "model")}};
   if (options.completion) {
     out["choices"] = json::array({{{"index", 0}, {"text", text}, {"logprobs", nullptr}, {"finish_reason", finish}}});
   } else {

@@ -1,7 +1,7 @@
 #include "providers/anthropic/anthropic_stream.h"
 
 #include "providers/anthropic/anthropic_errors.h"
-#include "providers/anthropic/anthropic_json.h"
+#include "providers/json_fields.h"
 #include "providers/anthropic/anthropic_request.h"
 
 namespace tollgate::anthropic {
@@ -50,7 +50,7 @@ std::optional<ApiError> AnthropicStreamDecoder::handle(const SseEvent& event, st
     return ApiError::bad_gateway("the upstream sent malformed JSON in its stream", "upstream_protocol_error");
   }
   // The payload's own type is authoritative; the SSE event name is a copy.
-  std::string type = get_str(data, "type");
+  std::string type = json_string(data, "type");
   if (type.empty()) type = event.event;
 
   if (type == "error") return map_stream_error(event.data);
@@ -92,8 +92,8 @@ void AnthropicStreamDecoder::emit(json delta, std::vector<json>& out, json finis
 void AnthropicStreamDecoder::start(const json& message, std::vector<json>& out) {
   if (started_) return;
   started_ = true;
-  id_ = get_str(message, "id");
-  model_ = get_str(message, "model");
+  id_ = json_string(message, "id");
+  model_ = json_string(message, "model");
   // Exact input and cache counts; output_tokens here is a placeholder that
   // message_delta replaces.
   if (message.contains("usage")) usage_.update(message["usage"]);
@@ -103,13 +103,13 @@ void AnthropicStreamDecoder::start(const json& message, std::vector<json>& out) 
 void AnthropicStreamDecoder::block_start(const json& data, std::vector<json>& out) {
   if (!started_) start(json::object(), out);
   const json& cb = data.contains("content_block") ? data["content_block"] : json();
-  const std::string type = get_str(cb, "type");
+  const std::string type = json_string(cb, "type");
   Block& block = blocks_[block_index(data)];
   if (type == "text") {
     block.kind = BlockKind::text;
-    if (const std::string text = get_str(cb, "text"); !text.empty()) emit({{"content", text}}, out);
+    if (const std::string text = json_string(cb, "text"); !text.empty()) emit({{"content", text}}, out);
   } else if (type == "tool_use") {
-    if (options_.json_tool && get_str(cb, "name") == kJsonToolName) {
+    if (options_.json_tool && json_string(cb, "name") == kJsonToolName) {
       block.kind = BlockKind::json_tool;
       json_answered_ = true;
       return;
@@ -120,17 +120,17 @@ void AnthropicStreamDecoder::block_start(const json& data, std::vector<json>& ou
     // Arguments start empty: the block's `input: {}` is a placeholder, and
     // clients concatenate every fragment that follows.
     emit({{"tool_calls", json::array({{{"index", block.tool_index},
-                                       {"id", get_str(cb, "id")},
+                                       {"id", json_string(cb, "id")},
                                        {"type", "function"},
-                                       {"function", {{"name", get_str(cb, "name")}, {"arguments", ""}}}}})}},
+                                       {"function", {{"name", json_string(cb, "name")}, {"arguments", ""}}}}})}},
          out);
   } else if (type == "thinking") {
     block.kind = BlockKind::thinking;
-    block.thinking = get_str(cb, "thinking");
+    block.thinking = json_string(cb, "thinking");
     if (!block.thinking.empty() && !options_.completion) emit({{"reasoning_content", block.thinking}}, out);
   } else if (type == "redacted_thinking") {
     block.kind = BlockKind::redacted_thinking;
-    block.data = get_str(cb, "data");
+    block.data = json_string(cb, "data");
   } else {
     block.kind = BlockKind::other;
   }
@@ -139,13 +139,13 @@ void AnthropicStreamDecoder::block_start(const json& data, std::vector<json>& ou
 void AnthropicStreamDecoder::block_delta(const json& data, std::vector<json>& out) {
   if (!started_) start(json::object(), out);
   const json& delta = data.contains("delta") ? data["delta"] : json();
-  const std::string type = get_str(delta, "type");
+  const std::string type = json_string(delta, "type");
   auto it = blocks_.find(block_index(data));
   Block* block = it == blocks_.end() ? nullptr : &it->second;
   if (type == "text_delta") {
-    if (const std::string text = get_str(delta, "text"); !text.empty()) emit({{"content", text}}, out);
+    if (const std::string text = json_string(delta, "text"); !text.empty()) emit({{"content", text}}, out);
   } else if (type == "input_json_delta" && block) {
-    const std::string fragment = get_str(delta, "partial_json");
+    const std::string fragment = json_string(delta, "partial_json");
     if (fragment.empty()) return;
     if (block->kind == BlockKind::json_tool) {
       emit({{"content", fragment}}, out);
@@ -153,11 +153,11 @@ void AnthropicStreamDecoder::block_delta(const json& data, std::vector<json>& ou
       emit({{"tool_calls", json::array({{{"index", block->tool_index}, {"function", {{"arguments", fragment}}}}})}}, out);
     }
   } else if (type == "thinking_delta") {
-    const std::string text = get_str(delta, "thinking");
+    const std::string text = json_string(delta, "thinking");
     if (block) block->thinking += text;
     if (!text.empty() && !options_.completion) emit({{"reasoning_content", text}}, out);
   } else if (type == "signature_delta" && block) {
-    block->signature += get_str(delta, "signature");
+    block->signature += json_string(delta, "signature");
   }
   // citations_delta and newer delta types have no OpenAI counterpart.
 }

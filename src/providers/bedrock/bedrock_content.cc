@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "providers/bedrock/json_fields.h"
+#include "providers/json_fields.h"
 
 namespace tollgate::bedrock {
 namespace {
@@ -69,7 +69,7 @@ std::optional<std::string> document_format(const std::string& mime) {
 // Bedrock document names allow letters, digits, single spaces, hyphens,
 // parentheses and square brackets.
 std::string document_name(const json& file, std::size_t ordinal) {
-  std::string name = str_or(file, "filename");
+  std::string name = json_string(file, "filename");
   if (auto dot = name.rfind('.'); dot != std::string::npos && dot > 0) name.resize(dot);
   std::string out;
   for (unsigned char c : name) {
@@ -92,7 +92,7 @@ ApiError unsupported(std::string message, std::string param, std::string code) {
 
 // A user content part -> a Converse content block (nullopt: nothing to send).
 Result<std::optional<json>> user_content_block(const json& part, const std::string& param, std::size_t& documents) {
-  const std::string type = str_or(part, "type");
+  const std::string type = json_string(part, "type");
   if (type == "text") {
     const std::string text = part.contains("text") && part["text"].is_string() ? part["text"].get<std::string>() : "";
     if (text.empty()) return std::optional<json>();
@@ -100,7 +100,7 @@ Result<std::optional<json>> user_content_block(const json& part, const std::stri
   }
   if (type == "image_url") {
     const json& iu = part.contains("image_url") ? part["image_url"] : json();
-    const std::string url = iu.is_object() ? str_or(iu, "url") : iu.is_string() ? iu.get<std::string>() : "";
+    const std::string url = iu.is_object() ? json_string(iu, "url") : iu.is_string() ? iu.get<std::string>() : "";
     auto data = parse_data_url(url);
     if (!data) {
       return unsupported("Bedrock cannot fetch image URLs; send the image inline as a base64 data URL.",
@@ -115,7 +115,7 @@ Result<std::optional<json>> user_content_block(const json& part, const std::stri
   }
   if (type == "file") {
     const json& file = part.contains("file") && part["file"].is_object() ? part["file"] : json::object();
-    auto data = parse_data_url(str_or(file, "file_data"));
+    auto data = parse_data_url(json_string(file, "file_data"));
     auto format = data ? document_format(data->mime) : std::nullopt;
     if (!format) {
       return unsupported("Bedrock accepts documents inline as base64 data URLs of type pdf, csv, doc, docx, xls, "
@@ -138,7 +138,7 @@ Result<std::vector<std::string>> text_parts(const json& content, const std::stri
   if (!content.is_array()) return out;
   for (std::size_t k = 0; k < content.size(); ++k) {
     const json& part = content[k];
-    if (str_or(part, "type") != "text") {
+    if (json_string(part, "type") != "text") {
       return unsupported("Only text content parts are supported here.", param + ".content[" + std::to_string(k) + "]");
     }
     if (part.contains("text") && part["text"].is_string()) out.push_back(part["text"].get<std::string>());

@@ -4,7 +4,7 @@
 
 #include <openssl/evp.h>
 
-#include "providers/bedrock/json_fields.h"
+#include "providers/json_fields.h"
 
 namespace tollgate::bedrock {
 namespace {
@@ -79,7 +79,7 @@ Result<json> to_embedding_request(const json& body, std::string_view model_id, P
         return ApiError::bad_request("Cohere embedding models on Bedrock take at most 96 inputs per request.", "input",
                                      "unsupported_input");
       }
-      out = {{"texts", *texts}, {"input_type", str_or(body, "input_type", "search_document")}};
+      out = {{"texts", *texts}, {"input_type", json_string(body, "input_type", "search_document")}};
       if (!dimensions.is_null() && model_id.find("embed-v4") != std::string_view::npos) {
         out["output_dimension"] = dimensions;
         dimensions_used = true;
@@ -113,7 +113,7 @@ Result<json> from_embedding_response(const json& native, const json& client_body
   }
   if (vectors.empty()) return ApiError::bad_gateway("the upstream embeddings answer has no vectors", "upstream_protocol_error");
 
-  const bool base64 = str_or(client_body, "encoding_format", "float") == "base64";
+  const bool base64 = json_string(client_body, "encoding_format", "float") == "base64";
   json data = json::array();
   for (std::size_t i = 0; i < vectors.size(); ++i) {
     if (!vectors[i].is_array()) return ApiError::bad_gateway("the upstream sent a malformed vector", "upstream_protocol_error");

@@ -4,7 +4,7 @@
 #include <cctype>
 
 #include "providers/bedrock/bedrock_content.h"
-#include "providers/bedrock/json_fields.h"
+#include "providers/json_fields.h"
 #include "providers/bedrock/sigv4.h"
 
 namespace tollgate::bedrock {
@@ -34,7 +34,7 @@ Result<json> assistant_blocks(const json& m, const std::string& p, Conversation&
   if (content.is_string() && !content.get_ref<const std::string&>().empty()) blocks.push_back({{"text", content}});
   if (content.is_array()) {
     for (const auto& part : content) {
-      if (str_or(part, "type") == "text" && part.contains("text") && part["text"].is_string() &&
+      if (json_string(part, "type") == "text" && part.contains("text") && part["text"].is_string() &&
           !part["text"].get_ref<const std::string&>().empty()) {
         blocks.push_back({{"text", part["text"]}});
       }
@@ -71,7 +71,7 @@ Result<Conversation> convert_messages(const json& messages, std::vector<std::str
   for (std::size_t i = 0; i < messages.size(); ++i) {
     const json& m = messages[i];
     const std::string p = "messages[" + std::to_string(i) + "]";
-    const std::string role = str_or(m, "role");
+    const std::string role = json_string(m, "role");
     const json content = m.contains("content") ? m["content"] : json();
     if (role == "system" || role == "developer") {
       auto texts = text_parts(content, p);
@@ -152,7 +152,7 @@ Result<json> tool_specs(const json& tools) {
   for (std::size_t i = 0; i < tools.size(); ++i) {
     const std::string p = "tools[" + std::to_string(i) + "]";
     const json& t = tools[i];
-    if (!t.is_object() || str_or(t, "type") != "function" || !t.contains("function") || !t["function"].is_object()) {
+    if (!t.is_object() || json_string(t, "type") != "function" || !t.contains("function") || !t["function"].is_object()) {
       return unsupported("Only function tools are supported by Bedrock.", p + ".type", "unsupported_tool_type");
     }
     const json& fn = t["function"];
@@ -189,7 +189,7 @@ Result<json> tool_config(const json& body, const Conversation& conv, std::vector
     }
     const json& js = body["response_format"]["json_schema"];
     json schema = js.contains("schema") && js["schema"].is_object() ? js["schema"] : json{{"type", "object"}};
-    std::string description = str_or(js, "description");
+    std::string description = json_string(js, "description");
     if (description.empty()) description = "Respond with a JSON object that matches this schema.";
     json spec = {{"name", forced}, {"description", description}, {"inputSchema", {{"json", std::move(schema)}}}};
     return json{{"tools", json::array({{{"toolSpec", std::move(spec)}}})}, {"toolChoice", {{"tool", {{"name", forced}}}}}};
@@ -220,7 +220,7 @@ Result<json> tool_config(const json& body, const Conversation& conv, std::vector
     if (!conv.tool_history) return json();
   } else if (choice == "required") {
     config["toolChoice"] = {{"any", json::object()}};
-  } else if (choice.is_object() && str_or(choice, "type") == "function" && choice.contains("function") &&
+  } else if (choice.is_object() && json_string(choice, "type") == "function" && choice.contains("function") &&
              choice["function"].is_object() && choice["function"].contains("name")) {
     config["toolChoice"] = {{"tool", {{"name", choice["function"]["name"]}}}};
   } else {
@@ -233,9 +233,9 @@ Result<json> tool_config(const json& body, const Conversation& conv, std::vector
 
 std::string structured_output_tool(const json& body) {
   auto rf = body.find("response_format");
-  if (rf == body.end() || !rf->is_object() || str_or(*rf, "type") != "json_schema") return {};
+  if (rf == body.end() || !rf->is_object() || json_string(*rf, "type") != "json_schema") return {};
   std::string name;
-  if (auto js = rf->find("json_schema"); js != rf->end() && js->is_object()) name = str_or(*js, "name");
+  if (auto js = rf->find("json_schema"); js != rf->end() && js->is_object()) name = json_string(*js, "name");
   std::string out;
   for (unsigned char c : name) {
     if (std::isalnum(c) || c == '_' || c == '-') out.push_back(static_cast<char>(c));
@@ -256,7 +256,7 @@ Result<json> to_converse_request(const json& body, const ConverseOptions& option
   if (!conv) return conv.error();
 
   json out = json::object();
-  if (auto rf = body.find("response_format"); rf != body.end() && rf->is_object() && str_or(*rf, "type") == "json_object") {
+  if (auto rf = body.find("response_format"); rf != body.end() && rf->is_object() && json_string(*rf, "type") == "json_object") {
     // Converse has no JSON mode; an instruction is the closest it gets.
     conv->system.push_back({{"text", "Respond with a single valid JSON object and nothing else."}});
     notes.push_back("response_format json_object emulated with an instruction");

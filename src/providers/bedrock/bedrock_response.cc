@@ -1,5 +1,5 @@
 #include "providers/bedrock/bedrock_response.h"
-#include "providers/bedrock/json_fields.h"
+#include "providers/json_fields.h"
 
 #include <algorithm>
 #include <cctype>
@@ -106,13 +106,13 @@ Result<json> from_converse_response(const json& native, std::string_view model, 
       has_text = true;
     } else if (auto tu = block.find("toolUse"); tu != block.end() && tu->is_object()) {
       const json input = tu->contains("input") ? (*tu)["input"] : json::object();
-      const std::string name = str_or(*tu, "name");
+      const std::string name = json_string(*tu, "name");
       if (!structured_tool.empty() && name == structured_tool) {
         text += input.dump(-1, ' ', false, json::error_handler_t::replace);
         has_text = unwrapped = true;
         continue;
       }
-      tool_calls.push_back({{"id", str_or(*tu, "toolUseId")},
+      tool_calls.push_back({{"id", json_string(*tu, "toolUseId")},
                             {"type", "function"},
                             {"function", {{"name", name}, {"arguments", input.dump(-1, ' ', false, json::error_handler_t::replace)}}}});
     } else if (auto rc = block.find("reasoningContent"); rc != block.end() && rc->is_object()) {
@@ -123,7 +123,7 @@ Result<json> from_converse_response(const json& native, std::string_view model, 
     }
   }
 
-  std::string finish = finish_reason_from(str_or(native, "stopReason"));
+  std::string finish = finish_reason_from(json_string(native, "stopReason"));
   if (!tool_calls.empty() && finish == "stop") finish = "tool_calls";
   if (tool_calls.empty() && finish == "tool_calls") finish = "stop";
   if (unwrapped && finish == "tool_calls") finish = "stop";

@@ -1,5 +1,5 @@
 #include "providers/bedrock/bedrock_stream.h"
-#include "providers/bedrock/json_fields.h"
+#include "providers/json_fields.h"
 
 #include "providers/bedrock/bedrock_response.h"
 
@@ -84,11 +84,11 @@ std::optional<ApiError> ConverseStreamDecoder::on_event(const std::string& type,
   if (type == "messageStart") {
     out.push_back(chunk({{"role", "assistant"}, {"content", ""}}));
   } else if (type == "contentBlockStart") {
-    const int block = static_cast<int>(int_or(payload, "contentBlockIndex"));
+    const int block = static_cast<int>(json_int(payload, "contentBlockIndex"));
     const json& start = payload.contains("start") ? payload["start"] : json();
     if (start.is_object() && start.contains("toolUse") && start["toolUse"].is_object()) {
       const json& tu = start["toolUse"];
-      const std::string name = str_or(tu, "name");
+      const std::string name = json_string(tu, "name");
       if (!structured_tool_.empty() && name == structured_tool_) {
         structured_blocks_.insert(block);
         return std::nullopt;
@@ -96,14 +96,14 @@ std::optional<ApiError> ConverseStreamDecoder::on_event(const std::string& type,
       const int index = next_tool_++;
       tool_index_[block] = index;
       out.push_back(chunk({{"tool_calls", json::array({{{"index", index},
-                                                        {"id", str_or(tu, "toolUseId")},
+                                                        {"id", json_string(tu, "toolUseId")},
                                                         {"type", "function"},
                                                         {"function", {{"name", name}, {"arguments", ""}}}}})}}));
     }
   } else if (type == "contentBlockDelta") {
     return on_delta(payload, out);
   } else if (type == "messageStop") {
-    stop_reason_ = str_or(payload, "stopReason", "end_turn");
+    stop_reason_ = json_string(payload, "stopReason", "end_turn");
   } else if (type == "metadata") {
     emit_finish(out);
     if (payload.contains("usage") && payload["usage"].is_object()) {
@@ -119,7 +119,7 @@ std::optional<ApiError> ConverseStreamDecoder::on_event(const std::string& type,
 }
 
 std::optional<ApiError> ConverseStreamDecoder::on_delta(const json& payload, std::vector<json>& out) {
-  const int block = static_cast<int>(int_or(payload, "contentBlockIndex"));
+  const int block = static_cast<int>(json_int(payload, "contentBlockIndex"));
   const json& delta = payload.contains("delta") ? payload["delta"] : json();
   if (const std::string* text = string_at(delta, "text")) {
     if (!text->empty()) out.push_back(chunk({{"content", *text}}));

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 
 #include "providers/cohere/cohere_translate.h"
+#include "providers/json_fields.h"
 #include "providers/openai/openai_adapter.h"
 
 namespace tollgate::cohere {
@@ -21,15 +22,8 @@ std::optional<int64_t> count(const json& obj, const char* key) {
   return static_cast<int64_t>(v);
 }
 
-const json& member(const json& obj, const char* key) {
-  static const json null_json;
-  if (!obj.is_object()) return null_json;
-  auto it = obj.find(key);
-  return it == obj.end() ? null_json : *it;
-}
-
 std::string arguments_of(const json& fn) {
-  const json& args = member(fn, "arguments");
+  const json& args = json_member(fn, "arguments");
   if (args.is_string()) return args.get<std::string>();
   if (args.is_object() || args.is_array()) return args.dump();
   return "{}";
@@ -55,8 +49,8 @@ std::string base64_floats(const json& values) {
 Usage usage_from_cohere(const json& usage) {
   Usage u;
   if (!usage.is_object()) return u;
-  const json& billed = member(usage, "billed_units");
-  const json& tokens = member(usage, "tokens");
+  const json& billed = json_member(usage, "billed_units");
+  const json& tokens = json_member(usage, "tokens");
   auto prompt = count(billed, "input_tokens");
   if (!prompt) prompt = count(tokens, "input_tokens");
   auto completion = count(billed, "output_tokens");
@@ -79,16 +73,16 @@ std::string finish_reason(std::string_view r, bool had_tool_calls) {
 }
 
 Result<json> chat_response(const json& native, const std::string& model, int64_t created, Usage& usage) {
-  const json& message = member(native, "message");
+  const json& message = json_member(native, "message");
   if (!message.is_object()) return ApiError::bad_gateway("the upstream response has no message", "upstream_protocol_error");
-  const std::string reason = member(native, "finish_reason").is_string() ? native["finish_reason"].get<std::string>() : "";
+  const std::string reason = json_member(native, "finish_reason").is_string() ? native["finish_reason"].get<std::string>() : "";
   if (is_error_reason(reason)) {
     return ApiError::bad_gateway("the upstream ended the generation with " + reason, "upstream_error");
   }
 
   std::string text, thinking;
   bool has_text = false;
-  if (const json& content = member(message, "content"); content.is_array()) {
+  if (const json& content = json_member(message, "content"); content.is_array()) {
     for (const auto& part : content) {
       const std::string type = part.is_object() ? part.value("type", "text") : "";
       if (type == "text" && part.contains("text") && part["text"].is_string()) {
@@ -104,15 +98,15 @@ Result<json> chat_response(const json& native, const std::string& model, int64_t
   }
 
   json tool_calls = json::array();
-  if (const json& calls = member(message, "tool_calls"); calls.is_array()) {
+  if (const json& calls = json_member(message, "tool_calls"); calls.is_array()) {
     for (const auto& call : calls) {
-      const json& fn = member(call, "function");
+      const json& fn = json_member(call, "function");
       tool_calls.push_back({{"id", call.value("id", "")},
                             {"type", "function"},
                             {"function", {{"name", fn.value("name", "")}, {"arguments", arguments_of(fn)}}}});
     }
   }
-  if (!tool_calls.empty() && !has_text && member(message, "tool_plan").is_string()) {
+  if (!tool_calls.empty() && !has_text && json_member(message, "tool_plan").is_string()) {
     text = message["tool_plan"].get<std::string>();
     has_text = !text.empty();
   }
@@ -130,15 +124,15 @@ Result<json> chat_response(const json& native, const std::string& model, int64_t
                                         {"message", std::move(msg)},
                                         {"logprobs", nullptr},
                                         {"finish_reason", finish_reason(reason, called_tools)}}})}};
-  usage = usage_from_cohere(member(native, "usage"));
+  usage = usage_from_cohere(json_member(native, "usage"));
   if (usage.source != UsageSource::none) out["usage"] = usage.to_openai_json();
   return out;
 }
 
 Result<json> embed_response(const json& native, const std::string& model, bool base64, Usage& usage) {
   // embedding_types given: {"embeddings": {"float": [[...]]}}; otherwise a bare array.
-  const json& embeddings = member(native, "embeddings");
-  const json& vectors = embeddings.is_object() ? member(embeddings, "float") : embeddings;
+  const json& embeddings = json_member(native, "embeddings");
+  const json& vectors = embeddings.is_object() ? json_member(embeddings, "float") : embeddings;
   if (!vectors.is_array()) {
     return ApiError::bad_gateway("the upstream embeddings response has no float embeddings", "upstream_protocol_error");
   }
@@ -148,7 +142,7 @@ Result<json> embed_response(const json& native, const std::string& model, bool b
     data.push_back({{"object", "embedding"}, {"index", i}, {"embedding", std::move(embedding)}});
   }
   json out = {{"object", "list"}, {"model", model}, {"data", std::move(data)}};
-  const json& billed = member(member(native, "meta"), "billed_units");
+  const json& billed = json_member(json_member(native, "meta"), "billed_units");
   if (auto tokens = count(billed, "input_tokens")) {
     usage.prompt_tokens = *tokens;
     usage.source = UsageSource::provider_final;

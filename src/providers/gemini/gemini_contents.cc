@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "providers/gemini/json_util.h"
+#include "providers/json_fields.h"
 #include "providers/gemini/thought_signatures.h"
 
 namespace tollgate::gemini {
@@ -87,7 +87,7 @@ class Converter {
   }
 
   std::optional<ApiError> system(const json& m, const std::string& at) {
-    const json& content = member(m, "content");
+    const json& content = json_member(m, "content");
     if (content.is_string()) {
       if (!content.get_ref<const std::string&>().empty()) out_.system_parts.push_back({{"text", content}});
     } else if (content.is_array()) {
@@ -104,7 +104,7 @@ class Converter {
   std::optional<ApiError> media_part(const json& part, const std::string& at, json& parts) {
     const std::string type = part.value("type", "");
     if (type == "image_url") {
-      const json& image = member(part, "image_url");
+      const json& image = json_member(part, "image_url");
       std::string url = image.is_string() ? image.get<std::string>()
                         : image.is_object() ? image.value("url", "") : std::string();
       std::string mime, data;
@@ -125,7 +125,7 @@ class Converter {
       return std::nullopt;
     }
     if (type == "input_audio") {
-      const json& audio = member(part, "input_audio");
+      const json& audio = json_member(part, "input_audio");
       if (!audio.is_object() || !audio.contains("data") || !audio["data"].is_string()) {
         return ApiError::bad_request("input_audio needs base64 data", at + ".input_audio", "invalid_value");
       }
@@ -135,7 +135,7 @@ class Converter {
       return std::nullopt;
     }
     if (type == "file") {
-      const json& file = member(part, "file");
+      const json& file = json_member(part, "file");
       std::string mime, data;
       if (!file.is_object() || !parse_data_url(file.value("file_data", ""), mime, data)) {
         return ApiError::bad_request("Gemini takes files only as base64 data URLs in file.file_data", at + ".file",
@@ -149,7 +149,7 @@ class Converter {
   }
 
   std::optional<ApiError> user(const json& m, const std::string& at) {
-    const json& content = member(m, "content");
+    const json& content = json_member(m, "content");
     json parts = json::array();
     if (content.is_string()) {
       if (!content.get_ref<const std::string&>().empty()) parts.push_back({{"text", content}});
@@ -227,7 +227,7 @@ class Converter {
       name = it->second.first;
       position = it->second.second;
     }
-    const std::string text = text_of(member(m, "content"));
+    const std::string text = text_of(json_member(m, "content"));
     json response = json::parse(text, nullptr, false);
     if (response.is_discarded() || !response.is_object()) response = {{"output", text}};
     pending_.push_back({position, {{"functionResponse", {{"name", name}, {"response", std::move(response)}}}}});

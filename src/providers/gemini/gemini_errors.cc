@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "providers/gemini/json_util.h"
+#include "providers/json_fields.h"
 
 namespace tollgate::gemini {
 namespace {
@@ -58,11 +58,11 @@ UpstreamFailure map_error_json(int status, const json& body, std::optional<int> 
                                const std::string& secret) {
   // streamGenerateContent without alt=sse answers errors as a one-element array.
   const json& root = body.is_array() && !body.empty() ? body[0] : body;
-  const json& e = member(root, "error");
+  const json& e = json_member(root, "error");
   const std::string grpc = e.contains("status") && e["status"].is_string() ? e["status"].get<std::string>() : "";
   const std::string message =
       e.contains("message") && e["message"].is_string() ? redact(e["message"].get<std::string>(), secret) : "";
-  const json& details = member(e, "details");
+  const json& details = json_member(e, "details");
   if (status == 0 && e.contains("code") && e["code"].is_number_integer()) status = e["code"].get<int>();
   const std::optional<int> retry = retry_after_seconds ? retry_after_seconds : retry_delay(details);
   auto with_detail = [&](std::string base) { return message.empty() ? base : base + ": " + message; };

@@ -4,7 +4,7 @@
 
 #include "providers/gemini/gemini_contents.h"
 #include "providers/gemini/gemini_schema.h"
-#include "providers/gemini/json_util.h"
+#include "providers/json_fields.h"
 
 namespace tollgate::gemini {
 namespace {
@@ -115,7 +115,7 @@ Result<json> generation_config(const json& body, const RequestOptions& options, 
       gc["responseMimeType"] = "application/json";
     } else if (type == "json_schema") {
       gc["responseMimeType"] = "application/json";
-      const json& js = member(*rf, "json_schema");
+      const json& js = json_member(*rf, "json_schema");
       if (js.is_object() && js.contains("schema") && js["schema"].is_object()) gc["responseJsonSchema"] = js["schema"];
     } else if (type != "text") {
       return ApiError::bad_request("response_format type \"" + type + "\" is not supported by Gemini",
@@ -164,7 +164,7 @@ Result<json> declarations(const json& body, const std::set<std::string>* allowed
       if (!t.is_object() || t.value("type", "function") != "function") {
         return ApiError::bad_request("only function tools can be sent to Gemini", at + ".type", "unsupported_tool_type");
       }
-      if (auto err = add(member(t, "function"), at + ".function")) return *err;
+      if (auto err = add(json_member(t, "function"), at + ".function")) return *err;
     }
   } else if (auto fns = body.find("functions"); fns != body.end() && fns->is_array()) {
     for (std::size_t i = 0; i < fns->size(); ++i) {
@@ -197,7 +197,7 @@ Result<json> tool_config(const json& body, std::set<std::string>& allowed, bool&
     return json{{"mode", "ANY"}, {"allowedFunctionNames", json::array({name})}};
   }
   if (type == "allowed_tools") {
-    const json& at = member(choice, "allowed_tools");
+    const json& at = json_member(choice, "allowed_tools");
     if (!at.is_object()) return ApiError::bad_request("allowed_tools must be an object", "tool_choice.allowed_tools", "invalid_type");
     for (const auto& t : at.value("tools", json::array())) {
       if (t.is_object() && t.contains("function") && t["function"].is_object()) allowed.insert(t["function"].value("name", ""));
@@ -275,7 +275,7 @@ Result<json> generate_request(Endpoint endpoint, const json& body, const Request
 
 Result<EmbedRequest> embed_request(const json& body, const std::string& model, bool vertex) {
   EmbedRequest out;
-  const json& input = member(body, "input");
+  const json& input = json_member(body, "input");
   if (input.is_string()) {
     out.inputs.push_back(input.get<std::string>());
   } else if (input.is_array() && !input.empty()) {

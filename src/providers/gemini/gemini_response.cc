@@ -8,7 +8,7 @@
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
-#include "providers/gemini/json_util.h"
+#include "providers/json_fields.h"
 #include "providers/gemini/thought_signatures.h"
 
 namespace tollgate::gemini {
@@ -136,7 +136,7 @@ Result<json> translate_generate_response(const json& native, const ResponseOptio
     }
   }
   if (choices.empty()) {
-    const json& feedback = member(native, "promptFeedback");
+    const json& feedback = json_member(native, "promptFeedback");
     if (!feedback.is_object() || !feedback.contains("blockReason")) {
       return ApiError::bad_gateway("the upstream response has no candidates", "upstream_protocol_error");
     }
@@ -157,7 +157,7 @@ Result<json> translate_generate_response(const json& native, const ResponseOptio
               {"model", native.contains("modelVersion") && native["modelVersion"].is_string() ? native["modelVersion"]
                                                                                             : json(options.model)},
               {"choices", std::move(choices)}};
-  usage = usage_from_gemini(member(native, "usageMetadata"));
+  usage = usage_from_gemini(json_member(native, "usageMetadata"));
   if (usage.source != UsageSource::none) out["usage"] = usage.to_openai_json();
   return out;
 }
