@@ -3,39 +3,15 @@
 // coding agent sees after changing its base URL to the gateway.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import net from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
 import { startFakeUpstream } from './fake_upstream.mjs';
+import { startGateway } from './gateway_process.mjs';
 
-const binary = process.env.TOLLGATE_BIN ?? path.resolve('../../build-test/tollgate');
-let upstream, gateway, client, port, logs = '';
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
-
-async function waitForReady(url, deadlineMs) {
-  const until = Date.now() + deadlineMs;
-  while (Date.now() < until) {
-    try { if ((await fetch(url)).ok) return; } catch { /* not yet listening */ }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`gateway not ready: ${logs}`);
-}
+let upstream, gateway, client, port;
 
 before(async () => {
   upstream = await startFakeUpstream();
-  port = await freePort();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-e2e-anthropic-'));
-  const config = path.join(dir, 'config.yaml');
-  fs.writeFileSync(config, `
+  gateway = await startGateway((port) => `
 server: {listen: "127.0.0.1:${port}", threads: 1}
 logging: {level: warn, json: true}
 providers:
@@ -46,17 +22,13 @@ models:
   - name: claude-sonnet-4
     deployments: [{provider: compat, model: upstream-chat}]
 `);
-  gateway = spawn(binary, ['--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  gateway.stdout.on('data', (d) => (logs += d));
-  gateway.stderr.on('data', (d) => (logs += d));
-  await waitForReady(`http://127.0.0.1:${port}/health/readiness`, 10000);
+  port = gateway.port;
   // The SDK sends x-api-key and anthropic-version, and appends /v1/messages.
   client = new Anthropic({ apiKey: 'sk-agent-key-123456', baseURL: `http://127.0.0.1:${port}`, maxRetries: 0 });
 });
 
 after(async () => {
-  gateway?.kill('SIGTERM');
-  await new Promise((r) => (gateway ? gateway.on('exit', r) : r()));
+  await gateway?.stop();
   upstream?.server.close();
 });
 
@@ -161,6 +133,6 @@ test('SDK error classes', async () => {
 });
 
 test('logs never contain keys', () => {
-  assert.ok(!logs.includes('sk-agent-key-123456'), 'client key in logs');
-  assert.ok(!logs.includes('sk-upstream-secret'), 'provider key in logs');
+  assert.ok(!gateway.logs().includes('sk-agent-key-123456'), 'client key in logs');
+  assert.ok(!gateway.logs().includes('sk-upstream-secret'), 'provider key in logs');
 });

@@ -3,40 +3,18 @@
 // frames, SigV4 verified on the fake's side).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import net from 'node:net';
 import OpenAI from 'openai';
+import { startGateway } from './gateway_process.mjs';
 import { startFakeBedrock } from './fake_bedrock.mjs';
 
-const binary = process.env.TOLLGATE_BIN ?? path.resolve('../../build-test/tollgate');
 const creds = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', region: 'us-east-1' };
-let upstream, gateway, client, logs = '';
+let upstream, gateway, client;
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
 
-async function waitForReady(url, deadlineMs) {
-  const until = Date.now() + deadlineMs;
-  while (Date.now() < until) {
-    try { if ((await fetch(url)).ok) return; } catch { /* not yet listening */ }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`gateway not ready: ${logs}`);
-}
 
 before(async () => {
   upstream = await startFakeBedrock(creds);
-  const port = await freePort();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-e2e-bedrock-'));
-  const config = path.join(dir, 'config.yaml');
-  fs.writeFileSync(config, `
+  gateway = await startGateway((port) => `
 server: {listen: "127.0.0.1:${port}", threads: 1}
 logging: {level: warn, json: true}
 providers:
@@ -55,16 +33,12 @@ models:
     deployments: [{provider: aws, model: "amazon.titan-embed-text-v2:0"}]
 router: {retries: 0}
 `);
-  gateway = spawn(binary, ['--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  gateway.stdout.on('data', (d) => (logs += d));
-  gateway.stderr.on('data', (d) => (logs += d));
-  await waitForReady(`http://127.0.0.1:${port}/health/readiness`, 10000);
+  const port = gateway.port;
   client = new OpenAI({ apiKey: 'sk-app-key-123456', baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
 });
 
 after(async () => {
-  gateway?.kill('SIGTERM');
-  await new Promise((r) => (gateway ? gateway.on('exit', r) : r()));
+  await gateway?.stop();
   upstream?.server.close();
 });
 
@@ -153,6 +127,6 @@ test('bedrock: SDK error classes', async () => {
 });
 
 test('bedrock: logs never contain credentials', () => {
-  assert.ok(!logs.includes(creds.secretAccessKey), 'AWS secret in logs');
-  assert.ok(!logs.includes('sk-app-key-123456'), 'client key in logs');
+  assert.ok(!gateway.logs().includes(creds.secretAccessKey), 'AWS secret in logs');
+  assert.ok(!gateway.logs().includes('sk-app-key-123456'), 'client key in logs');
 });

@@ -6,17 +6,15 @@
 // a tool-result round trip, with assertions on what the fake received.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
 import OpenAI from 'openai';
+import { startGateway } from './gateway_process.mjs';
 import {
   WEATHER_ARGS, makeServiceAccount, startFakeAnthropic, startFakeAzure, startFakeCohere, startFakeGoogle,
 } from './fake_native.mjs';
 
-const binary = process.env.TOLLGATE_BIN ?? path.resolve('../../build-test/tollgate');
 const secrets = {
   client: 'sk-app-key-123456',
   anthropic: 'sk-ant-e2e-secret-0001',
@@ -30,24 +28,9 @@ const azureDeployment = 'gpt4o-prod';
 const azureApiVersion = '2024-10-21';
 
 const fakes = {};
-let gateway, client, serviceAccount, logs = '';
+let gateway, client, serviceAccount;
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
 
-async function waitForReady(url, deadlineMs) {
-  const until = Date.now() + deadlineMs;
-  while (Date.now() < until) {
-    if (gateway.exitCode !== null) break;
-    try { if ((await fetch(url)).ok) return; } catch { /* not yet listening */ }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`gateway not ready: ${logs}`);
-}
 
 before(async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-e2e-native-'));
@@ -59,10 +42,8 @@ before(async () => {
   serviceAccount = makeServiceAccount(dir, { projectId: vertexProject, tokenUri: fakes.vertex.tokenUrl });
   fakes.vertex.trust(serviceAccount);
 
-  const port = await freePort();
   const url = (name) => `http://127.0.0.1:${fakes[name].port}`;
-  const config = path.join(dir, 'config.yaml');
-  fs.writeFileSync(config, `
+  gateway = await startGateway((port) => `
 server: {listen: "127.0.0.1:${port}", threads: 1}
 logging: {level: warn, json: true}
 providers:
@@ -92,19 +73,12 @@ models:
     deployments: [{provider: cohere-direct, model: command-a-03-2025}]
 router: {retries: 0}
 `);
-  gateway = spawn(binary, ['--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  gateway.stdout.on('data', (d) => (logs += d));
-  gateway.stderr.on('data', (d) => (logs += d));
-  await waitForReady(`http://127.0.0.1:${port}/health/readiness`, 10000);
+  const port = gateway.port;
   client = new OpenAI({ apiKey: secrets.client, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0, timeout: 15000 });
 });
 
 after(async () => {
-  if (gateway && gateway.exitCode === null) {
-    const exited = new Promise((r) => gateway.on('exit', r));
-    gateway.kill('SIGTERM');
-    await exited;
-  }
+  await gateway?.stop();
   for (const f of Object.values(fakes)) f.server.close();
 });
 
@@ -397,7 +371,7 @@ test('model listing shows the five native-backed models', async () => {
 });
 
 test('logs never contain keys or tokens', () => {
-  for (const [what, s] of Object.entries(secrets)) assert.ok(!logs.includes(s), `${what} key in logs`);
-  assert.ok(!logs.includes('ya29.fake-access-token'), 'access token in logs');
-  assert.ok(!logs.includes('PRIVATE KEY'), 'private key in logs');
+  for (const [what, s] of Object.entries(secrets)) assert.ok(!gateway.logs().includes(s), `${what} key in logs`);
+  assert.ok(!gateway.logs().includes('ya29.fake-access-token'), 'access token in logs');
+  assert.ok(!gateway.logs().includes('PRIVATE KEY'), 'private key in logs');
 });
