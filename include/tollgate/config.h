@@ -114,6 +114,30 @@ struct KeyConfig {
   std::vector<std::string> models;  // empty: every model
 };
 
+// The spend ledger's local spool (docs/finance.md). Relative paths are
+// resolved against the config file's directory.
+struct LedgerConfig {
+  std::string spool_dir;  // default: "tollgate-spool" beside the config file
+  uint64_t max_spool_bytes = 1ull << 30;  // above it new requests get 503
+  int batch_rows = 500;
+  int commit_interval_ms = 5;  // group commit window
+  int retry_max_ms = 5'000;    // shipper backoff cap while the database is down
+};
+
+struct BudgetConfig {
+  // Reserved, and sent upstream as the output limit, when a request under a
+  // budget sets no max_tokens and the price table does not know the model's
+  // maximum output.
+  int64_t default_max_output_tokens = 4096;
+  // How long a reservation may outlive its request before it expires;
+  // 0: router.timeouts.total_ms + 60 s.
+  int reservation_ttl_ms = 0;
+  // Default budget for every end user (the request's `user` field) without
+  // one of their own.
+  std::optional<double> end_user_max_budget;
+  std::string end_user_budget_duration;
+};
+
 struct LoggingConfig {
   std::string level = "info";
   bool json = false;  // access log as one JSON object per line
@@ -128,6 +152,14 @@ struct Config {
   std::vector<KeyConfig> keys;
   LoggingConfig logging;
   std::string price_file;  // optional JSON price table replacing the bundled one
+  // "postgresql://..." or "sqlite:///path" (relative sqlite paths resolved
+  // against the config file's directory). Empty: no virtual keys, no admin
+  // API, no ledger (the access log is the only record).
+  std::string database;
+  int database_pool = 4;          // connections / database threads
+  int key_refresh_ms = 1'000;     // how often other instances' key changes are picked up
+  LedgerConfig ledger;
+  BudgetConfig budgets;
 
   const ProviderConfig* find_provider(const std::string& name) const;
   const ModelConfig* find_model(const std::string& name) const;

@@ -25,7 +25,7 @@ struct ApiError {
 
   static ApiError bad_request(std::string message, std::string param = {},
                               std::string code = "invalid_value");
-  static ApiError unauthorized(std::string message);
+  static ApiError unauthorized(std::string message, std::string code = "invalid_api_key");
   static ApiError forbidden(std::string message, std::string code = "model_not_allowed");
   static ApiError not_found(std::string message, std::string code = "model_not_found",
                             std::string param = {});
@@ -35,6 +35,8 @@ struct ApiError {
   static ApiError unavailable(std::string message, std::optional<int> retry_after = {});
   static ApiError gateway_timeout(std::string message);
   static ApiError internal(std::string message);
+  // 400 budget_exceeded (LiteLLM's status and type, so its clients match it).
+  static ApiError budget_exceeded(std::string message);
 };
 
 // A small result type: a value or an error. (std::expected is C++23.)

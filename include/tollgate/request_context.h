@@ -4,27 +4,38 @@
 // one thread at a time (the connection's).
 
 #include <chrono>
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "tollgate/store.h"
 #include "tollgate/usage.h"
 
 namespace tollgate {
 
 // messages and count_tokens are the Anthropic-compatible routes; the session
 // serves them as chat_completions once their body is translated.
-enum class Endpoint { chat_completions, completions, embeddings, models, model, health, messages, count_tokens, unknown };
+enum class Endpoint { chat_completions, completions, embeddings, models, model, health, messages, count_tokens, admin, unknown };
 const char* to_string(Endpoint e);
 
-// Who is calling, as established by auth middleware.
+// Who is calling, as established by auth middleware: the master key, a
+// static key from the YAML, or a virtual key from the store (then `key`, and
+// `team`/`user` when it belongs to one, are the cached records).
 struct Principal {
-  std::string key_name;  // display name; never the key itself
+  std::string key_name;  // display name (static key name, key alias, "master"); never the key itself
   std::string key_prefix;  // short public prefix for logs
-  std::vector<std::string> allowed_models;  // empty: all
+  std::vector<std::string> allowed_models;  // static keys; empty: all
   bool is_master = false;
+  std::shared_ptr<const KeyRecord> key;
+  std::shared_ptr<const TeamRecord> team;
+  std::shared_ptr<const UserRecord> user;
+
+  // The actor recorded in audit events: key_id, static key name or "master".
+  std::string actor() const { return is_master ? "master" : key ? key->key_id : key_name; }
 };
 
 struct RequestContext {
@@ -43,7 +54,8 @@ struct RequestContext {
   std::string traceparent;
 
   nlohmann::json body;         // parsed JSON body (POST routes)
-  std::string requested_model; // body.model
+  std::string requested_model; // body.model, as the client sent it
+  std::string route_model;     // the model group to route to: requested_model after the key's aliases
   bool stream = false;
   bool client_wants_usage = false;  // stream_options.include_usage from the client
   std::optional<Principal> principal;
@@ -59,6 +71,22 @@ struct RequestContext {
   Usage usage;
   std::optional<double> cost_usd;
   std::vector<std::string> notes;  // e.g. dropped parameters, for a response header
+  std::string api_base;            // base URL of the provider that answered last
+  std::chrono::microseconds upstream_time{0};  // summed over attempts, for gateway overhead
+  // Headers the middleware wants on the response (x-ratelimit-*), sent on
+  // successes and errors alike.
+  std::vector<std::pair<std::string, std::string>> response_headers;
+
+  // Accounting, filled by the middleware that admitted the request and read
+  // when it completes (budgets settle, token windows are corrected).
+  std::string end_user;  // body.user
+  std::vector<std::string> tags;  // body.metadata.tags and x-tollgate-tags
+  std::uint64_t budget_reservation = 0;  // 0: none
+  double reserved_usd = 0;
+  std::uint64_t rate_ticket = 0;  // 0: none
+  int64_t estimated_tokens = 0;
+  std::vector<std::string> parallel_scopes;  // held slots, released on completion
+  bool reached_router = false;  // a spend row is owed (else a rejection row)
 
   Clock::time_point start = Clock::now();
   std::optional<Clock::time_point> first_byte;  // first byte sent to the client

@@ -21,8 +21,12 @@ ApiError ApiError::bad_request(std::string message, std::string param, std::stri
   return {400, "invalid_request_error", std::move(code), std::move(message), std::move(param), {}};
 }
 
-ApiError ApiError::unauthorized(std::string message) {
-  return {401, "invalid_request_error", "invalid_api_key", std::move(message), {}, {}};
+ApiError ApiError::unauthorized(std::string message, std::string code) {
+  return {401, "invalid_request_error", std::move(code), std::move(message), {}, {}};
+}
+
+ApiError ApiError::budget_exceeded(std::string message) {
+  return {400, "budget_exceeded", "budget_exceeded", std::move(message), {}, {}};
 }
 
 ApiError ApiError::forbidden(std::string message, std::string code) {

@@ -1,4 +1,5 @@
 #include "tollgate/config_loader.h"
+#include "tollgate/store.h"
 
 #include <boost/asio/ip/address.hpp>
 
@@ -138,6 +139,7 @@ class Loader : private YamlReader {
   void load_models(const Fields& top, Config& cfg);
   void load_router(const Fields& top, RouterConfig& out);
   void load_keys(const Fields& top, Config& cfg);
+  void load_storage(const Fields& top, Config& cfg);
   ConfigLoadResult result(std::shared_ptr<const Config> config);
 };
 
@@ -561,6 +563,52 @@ void Loader::load_keys(const Fields& top, Config& cfg) {
   }
 }
 
+void Loader::load_storage(const Fields& top, Config& cfg) {
+  if (read_string(top, "database", cfg.database) && !cfg.database.empty()) {
+    const std::string& url = cfg.database;
+    if (url.starts_with("sqlite://")) {
+      std::string path = url.substr(9);
+      if (path.empty()) {
+        error("database", "sqlite:// needs a file path, e.g. sqlite:///var/lib/tollgate/tollgate.db");
+      } else if (path != ":memory:") {
+        cfg.database = "sqlite://" + resolve_path(path);
+      }
+    } else if (url == "sqlite::memory:") {
+      // tests only; every connection sees its own empty database
+    } else if (!url.starts_with("postgresql://") && !url.starts_with("postgres://")) {
+      error("database", "expected postgresql://user:password@host:port/dbname or sqlite:///path/to/file.db");
+    }
+  }
+  read_int(top, "database_pool", cfg.database_pool, 1, 64);
+  read_int(top, "key_refresh_ms", cfg.key_refresh_ms, 50, 3'600'000);
+
+  const Fields l = fields(top.node("ledger"), "ledger",
+                          {"spool_dir", "max_spool_mb", "batch_rows", "commit_interval_ms", "retry_max_ms"});
+  std::string spool = "tollgate-spool";
+  read_string(l, "spool_dir", spool);
+  cfg.ledger.spool_dir = resolve_path(spool);
+  int64_t spool_mb = static_cast<int64_t>(cfg.ledger.max_spool_bytes >> 20);
+  if (read_int(l, "max_spool_mb", spool_mb, 1, 1'000'000)) cfg.ledger.max_spool_bytes = static_cast<uint64_t>(spool_mb) << 20;
+  read_int(l, "batch_rows", cfg.ledger.batch_rows, 1, 10'000);
+  read_int(l, "commit_interval_ms", cfg.ledger.commit_interval_ms, 0, 1'000);
+  read_int(l, "retry_max_ms", cfg.ledger.retry_max_ms, 10, 600'000);
+
+  const Fields b = fields(top.node("budgets"), "budgets",
+                          {"default_max_output_tokens", "reservation_ttl_ms", "end_user"});
+  read_int(b, "default_max_output_tokens", cfg.budgets.default_max_output_tokens, 1, 10'000'000);
+  read_int(b, "reservation_ttl_ms", cfg.budgets.reservation_ttl_ms, 0);
+  const Fields eu = fields(b.node("end_user"), b.at("end_user"), {"max_budget", "budget_duration"});
+  double max_budget = 0;
+  if (read_double(eu, "max_budget", max_budget, false)) cfg.budgets.end_user_max_budget = max_budget;
+  if (read_string(eu, "budget_duration", cfg.budgets.end_user_budget_duration) &&
+      !cfg.budgets.end_user_budget_duration.empty() && !valid_budget_duration(cfg.budgets.end_user_budget_duration)) {
+    error(eu.at("budget_duration"), "expected a duration such as 30s, 10m, 1h, 1d, 7d, 2w or 1mo");
+  }
+  if ((cfg.budgets.end_user_max_budget || top.has("ledger")) && cfg.database.empty()) {
+    warn("database", "not set: budgets and the ledger need a database; nothing will be recorded");
+  }
+}
+
 ConfigLoadResult Loader::result(std::shared_ptr<const Config> config) {
   ConfigLoadResult r;
   if (errors().empty()) r.config = std::move(config);
@@ -577,7 +625,8 @@ ConfigLoadResult Loader::load(const YAML::Node& root) {
   }
   const Fields top = fields(
       root, "",
-      {"server", "master_key", "price_file", "logging", "providers", "models", "router", "keys"});
+      {"server", "master_key", "price_file", "logging", "providers", "models", "router", "keys", "database",
+       "database_pool", "key_refresh_ms", "ledger", "budgets"});
   load_server(top, cfg->server);
 
   if (read_string(top, "master_key", cfg->master_key)) {
@@ -608,6 +657,7 @@ ConfigLoadResult Loader::load(const YAML::Node& root) {
   load_models(top, *cfg);
   load_router(top, cfg->router);
   load_keys(top, *cfg);
+  load_storage(top, *cfg);
 
   if (cfg->open_access()) {
     warn("", "no master_key and no keys: any client that can reach " + cfg->server.host +

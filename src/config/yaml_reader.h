@@ -109,6 +109,11 @@ class YamlReader {
   void set_env_references(std::vector<std::string> refs) { env_refs_ = std::move(refs); }
 
   const EnvLookup& env_lookup() const { return env_; }
+  // A relative path resolved against the config file's directory.
+  std::string resolve_path(const std::string& p) const {
+    std::filesystem::path path(p);
+    return path.is_relative() && !base_dir_.empty() ? (base_dir_ / path).lexically_normal().string() : p;
+  }
 
   void error(const std::string& path, const std::string& msg);
   void warn(const std::string& path, const std::string& msg);

@@ -18,7 +18,9 @@ std::string key_prefix(const std::string& key) {
   return key.substr(0, std::min<std::size_t>(6, key.size() / 3)) + "...";
 }
 
-AuthMiddleware::AuthMiddleware(std::shared_ptr<const Config> config) : config_(std::move(config)) {
+AuthMiddleware::AuthMiddleware(std::shared_ptr<const Config> config, std::shared_ptr<const DirectoryHolder> directory,
+                               Now now)
+    : config_(std::move(config)), directory_(std::move(directory)), now_(std::move(now)) {
   if (!config_->master_key.empty()) {
     Principal p;
     p.key_name = "master";
@@ -54,7 +56,7 @@ std::string AuthMiddleware::presented_key(const RequestContext& ctx) {
 }
 
 boost::asio::awaitable<Decision> AuthMiddleware::on_request(RequestContext& ctx) {
-  if (config_->open_access()) {
+  if (config_->open_access() && !directory_) {
     ctx.principal = Principal{"anonymous", "", {}, false};
     co_return std::nullopt;
   }
@@ -69,9 +71,31 @@ boost::asio::awaitable<Decision> AuthMiddleware::on_request(RequestContext& ctx)
     // Every entry is compared, so timing does not reveal which one matched.
     if (CRYPTO_memcmp(e.digest.data(), digest.data(), digest.size()) == 0) match = &e;
   }
-  if (!match) co_return ApiError::unauthorized("Incorrect API key provided.");
-  ctx.principal = match->principal;
-  co_return std::nullopt;
+  if (match) {
+    ctx.principal = match->principal;
+    co_return std::nullopt;
+  }
+  if (directory_) {
+    const auto dir = directory_->get();
+    if (auto rec = dir->key_by_hash(sha256_hex(key))) {
+      if (rec->blocked) co_return ApiError::unauthorized("This API key is blocked.", "key_blocked");
+      if (rec->expires && *rec->expires <= now_()) {
+        co_return ApiError::unauthorized("This API key has expired.", "key_expired");
+      }
+      Principal p;
+      p.key_name = rec->key_alias.empty() ? rec->key_name : rec->key_alias;
+      p.key_prefix = rec->key_name;
+      p.key = rec;
+      if (!rec->team_id.empty()) {
+        p.team = dir->team(rec->team_id);
+        if (p.team && p.team->blocked) co_return ApiError::unauthorized("This API key's team is blocked.", "team_blocked");
+      }
+      if (!rec->user_id.empty()) p.user = dir->user(rec->user_id);
+      ctx.principal = std::move(p);
+      co_return std::nullopt;
+    }
+  }
+  co_return ApiError::unauthorized("Incorrect API key provided.");
 }
 
 }  // namespace tollgate

@@ -1,14 +1,18 @@
 #pragma once
 // Auth middleware: `Authorization: Bearer <key>` or `x-api-key: <key>`,
-// matched against the master key and the static keys of the config. Keys are
-// compared as SHA-256 digests in constant time. With no keys and no master key
-// configured every caller is admitted (the gateway then serves loopback only).
+// matched against the master key and the static keys of the config (SHA-256
+// digests compared in constant time), then against the virtual keys of the
+// store's Directory (looked up by SHA-256). Unknown, expired and blocked keys,
+// and keys of a blocked team, get 401. With no keys, no master key and no
+// database every caller is admitted (the gateway then serves loopback only).
 
 #include <array>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "storage/directory.h"
 #include "tollgate/config.h"
 #include "tollgate/middleware.h"
 
@@ -16,7 +20,10 @@ namespace tollgate {
 
 class AuthMiddleware final : public Middleware {
  public:
-  explicit AuthMiddleware(std::shared_ptr<const Config> config);
+  using Now = std::function<TimePoint()>;
+  // `directory` may be null (no database).
+  AuthMiddleware(std::shared_ptr<const Config> config, std::shared_ptr<const DirectoryHolder> directory = nullptr,
+                 Now now = SystemClock::now);
   std::string_view name() const override { return "auth"; }
   boost::asio::awaitable<Decision> on_request(RequestContext& ctx) override;
 
@@ -30,6 +37,8 @@ class AuthMiddleware final : public Middleware {
     Principal principal;
   };
   std::shared_ptr<const Config> config_;
+  std::shared_ptr<const DirectoryHolder> directory_;
+  Now now_;
   std::vector<Entry> entries_;
 };
 

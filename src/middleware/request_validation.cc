@@ -160,6 +160,14 @@ Decision validate_request(RequestContext& ctx) {
     return ApiError::bad_request("Invalid 'model': expected a model name of 1 to 256 characters.", "model", "invalid_value");
   }
 
+  if (auto user = body.find("user"); user != body.end() && !user->is_null()) {
+    if (!user->is_string()) return wrong_type("user", "a string", *user);
+    if (user->get_ref<const std::string&>().size() > 256) {
+      return ApiError::bad_request("Invalid 'user': expected at most 256 characters.", "user", "invalid_value");
+    }
+    ctx.end_user = user->get<std::string>();  // budgets and the ledger track end users by it
+  }
+
   Decision d;
   switch (ctx.endpoint) {
     case Endpoint::chat_completions:

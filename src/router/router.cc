@@ -64,8 +64,9 @@ asio::awaitable<void> Router::route(RequestContext& ctx, ResponseSink& sink) {
   const auto& rc = config_->router;
   const auto deadline = ctx.start + std::chrono::milliseconds(rc.total_ms);
   const std::vector<std::string> request_notes = ctx.notes;  // from before routing
-  std::vector<std::string> groups{ctx.requested_model};
-  if (const auto* m = config_->find_model(ctx.requested_model)) {
+  const std::string& first_group = ctx.route_model.empty() ? ctx.requested_model : ctx.route_model;
+  std::vector<std::string> groups{first_group};
+  if (const auto* m = config_->find_model(first_group)) {
     for (const auto& f : m->fallbacks) groups.push_back(f);
   }
 
@@ -100,6 +101,7 @@ asio::awaitable<void> Router::route(RequestContext& ctx, ResponseSink& sink) {
       ctx.deployment_model = d.model;
       ctx.provider_name = d.provider;
       ctx.provider_type = pit->second->kind();
+      if (const auto* pc = config_->find_provider(d.provider)) ctx.api_base = pc->base_url;
       ctx.attempts = ++attempt_no;
       ctx.notes = request_notes;  // notes describe the attempt that answers, not earlier ones
 
@@ -109,7 +111,9 @@ asio::awaitable<void> Router::route(RequestContext& ctx, ResponseSink& sink) {
       limits.deadline = deadline;
       limits.keepalive_interval = std::chrono::milliseconds(config_->server.keepalive_interval_ms);
 
+      const auto attempt_start = Clock::now();
       auto outcome = co_await pit->second->call(ctx, d, limits, sink);
+      ctx.upstream_time += std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - attempt_start);
       if (outcome.ok()) {
         ctx.status = 200;
         co_return;

@@ -14,7 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "middleware/auth.h"
-#include "middleware/model_access.h"
+#include "middleware/policy.h"
 #include "middleware/request_validation.h"
 #include "providers/mock/mock_provider.h"
 #include "providers/http_provider.h"
@@ -128,7 +128,7 @@ Gateway::Gateway(std::shared_ptr<const Config> config, GatewayOptions options)
   }
   state_->chain.add(std::make_shared<AuthMiddleware>(config));
   state_->chain.add(std::make_shared<RequestValidation>());
-  state_->chain.add(std::make_shared<ModelAccess>(config));
+  state_->chain.add(std::make_shared<Policy>(config));
 }
 
 Gateway::~Gateway() { shutdown(); }

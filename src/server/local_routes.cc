@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "middleware/model_access.h"
+#include "middleware/policy.h"
 
 namespace tollgate {
 
@@ -105,14 +105,14 @@ LocalReply models_reply(const Route& route, const RequestContext& ctx, const Con
   };
   LocalReply r;
   if (route.endpoint == Endpoint::model) {
-    // ModelAccess already answered 404/403 for unknown or forbidden ids.
+    // Policy already answered 404/403 for unknown or forbidden ids.
     const auto* m = config.find_model(route.model_id);
     r.body = entry(*m).dump();
     return r;
   }
   json data = json::array();
   for (const auto& m : config.models) {
-    if (!ctx.principal || ModelAccess::allowed(*ctx.principal, m.name)) data.push_back(entry(m));
+    if (!ctx.principal || Policy::allowed(*ctx.principal, m.name)) data.push_back(entry(m));
   }
   r.body = json{{"object", "list"}, {"data", data}}.dump();
   return r;

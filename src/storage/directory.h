@@ -1,0 +1,52 @@
+#pragma once
+// An immutable in-memory copy of the store's keys, teams, users and end users,
+// so that authenticating a request costs no database call. A new Directory
+// replaces the old one after every admin write and whenever another gateway
+// changed the store (Store::change_version, polled).
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "tollgate/store.h"
+
+namespace tollgate {
+
+class Directory {
+ public:
+  static std::shared_ptr<const Directory> build(Store::Snapshot snapshot);
+  static std::shared_ptr<const Directory> empty();
+
+  // `token_hash`: lowercase hex SHA-256 of the presented key.
+  std::shared_ptr<const KeyRecord> key_by_hash(const std::string& token_hash) const;
+  std::shared_ptr<const TeamRecord> team(const std::string& team_id) const;
+  std::shared_ptr<const UserRecord> user(const std::string& user_id) const;
+  std::shared_ptr<const EndUserRecord> end_user(const std::string& end_user_id) const;
+  int64_t version() const { return version_; }
+  std::size_t key_count() const { return keys_.size(); }
+
+ private:
+  int64_t version_ = 0;
+  std::unordered_map<std::string, std::shared_ptr<const KeyRecord>> keys_;  // by token_hash
+  std::unordered_map<std::string, std::shared_ptr<const TeamRecord>> teams_;
+  std::unordered_map<std::string, std::shared_ptr<const UserRecord>> users_;
+  std::unordered_map<std::string, std::shared_ptr<const EndUserRecord>> end_users_;
+};
+
+// The current Directory, shared by every worker. Thread-safe.
+class DirectoryHolder {
+ public:
+  DirectoryHolder() : current_(Directory::empty()) {}
+  std::shared_ptr<const Directory> get() const { return std::atomic_load(&current_); }
+  void set(std::shared_ptr<const Directory> d) { std::atomic_store(&current_, std::move(d)); }
+
+ private:
+  std::shared_ptr<const Directory> current_;
+};
+
+// Lowercase hex SHA-256, the form keys are stored and looked up in.
+std::string sha256_hex(std::string_view s);
+
+}  // namespace tollgate
