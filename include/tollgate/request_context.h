@@ -89,6 +89,8 @@ struct RequestContext {
   bool reached_router = false;  // a spend row is owed (else a rejection row)
 
   Clock::time_point start = Clock::now();
+  TimePoint wall_start = SystemClock::now();  // for the ledger's start_time
+  std::string reject_reason;  // why the chain turned the request away (no secrets)
   std::optional<Clock::time_point> first_byte;  // first byte sent to the client
   std::optional<Clock::time_point> end;
   bool client_disconnected = false;

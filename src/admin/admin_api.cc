@@ -40,8 +40,10 @@ QueryParams parse_query(std::string_view target) {
   return out;
 }
 
-AdminReply json_reply(const json& j, int status) { return {status, j.dump(), "application/json"}; }
-AdminReply error_reply(const ApiError& e) { return {e.status, e.body(), "application/json"}; }
+AdminReply json_reply(const json& j, int status) { return {status, j.dump(), "application/json", {}, {}}; }
+AdminReply error_reply(const ApiError& e) {
+  return {e.status, e.body(), "application/json", e.code.empty() ? e.type : e.code, e.message};
+}
 
 std::string random_hex(std::size_t bytes) {
   std::vector<unsigned char> buf(bytes);

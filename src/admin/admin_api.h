@@ -29,6 +29,8 @@ struct AdminReply {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
+  std::string error_code;     // errors: for the rejection row
+  std::string error_message;
 };
 
 using QueryParams = std::map<std::string, std::string>;

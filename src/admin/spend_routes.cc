@@ -135,7 +135,7 @@ asio::awaitable<AdminReply> AdminApi::spend_report(Call& c) {
       csv += csv_field(r.group) + "," + std::to_string(r.requests) + "," + std::to_string(r.failed_requests) + "," +
              std::to_string(r.prompt_tokens) + "," + std::to_string(r.completion_tokens) + "," + r.cost_usd + "\r\n";
     }
-    co_return AdminReply{200, std::move(csv), "text/csv; charset=utf-8"};
+    co_return AdminReply{200, std::move(csv), "text/csv; charset=utf-8", {}, {}};
   }
   json out = json::array();
   for (const auto& r : rows) {

@@ -95,6 +95,10 @@ boost::asio::awaitable<Decision> AuthMiddleware::on_request(RequestContext& ctx)
       co_return std::nullopt;
     }
   }
+  if (directory_ && !directory_->loaded()) {
+    // The key may well be valid: the store has not been readable since start.
+    co_return ApiError::unavailable("The key store is not reachable yet; retry shortly.", 5);
+  }
   co_return ApiError::unauthorized("Incorrect API key provided.");
 }
 

@@ -20,6 +20,15 @@
 #include "providers/http_provider.h"
 #include "providers/adapter_factory.h"
 #include "server/worker.h"
+#include "accounting/budget_book.h"
+#include "accounting/ledger.h"
+#include "admin/admin_api.h"
+#include "middleware/budget_middleware.h"
+#include "middleware/ledger_gate.h"
+#include "middleware/limits_middleware.h"
+#include "middleware/parallel_limiter.h"
+#include "middleware/rate_limiter.h"
+#include "storage/db_pool.h"
 
 namespace tollgate {
 
@@ -126,9 +135,100 @@ Gateway::Gateway(std::shared_ptr<const Config> config, GatewayOptions options)
   } else {
     state_->prices = PriceTable::bundled();
   }
-  state_->chain.add(std::make_shared<AuthMiddleware>(config));
+  state_->now = options_.now ? options_.now : [] { return SystemClock::now(); };
+  state_->budgets = std::make_shared<BudgetBook>(state_->now);
+  state_->rate_limiter = std::make_shared<RateLimiter>(state_->now);
+  state_->parallel = std::make_shared<ParallelLimiter>();
+  if (!config->database.empty()) open_database();
+
+  state_->chain.add(std::make_shared<AuthMiddleware>(config, state_->directory, state_->now));
+  if (state_->ledger) state_->chain.add(std::make_shared<LedgerGate>(state_->ledger));
   state_->chain.add(std::make_shared<RequestValidation>());
   state_->chain.add(std::make_shared<Policy>(config));
+  state_->chain.add(std::make_shared<LimitsMiddleware>(state_->rate_limiter, state_->parallel));
+  state_->chain.add(std::make_shared<BudgetMiddleware>(config, state_->prices, state_->budgets, state_->directory));
+}
+
+void Gateway::open_database() {
+  const auto& cfg = *state_->config;
+  auto factory = store_factory(cfg.database);
+  state_->directory = std::make_shared<DirectoryHolder>();
+  state_->db = std::make_shared<DbPool>(factory, cfg.database_pool);
+  LedgerOptions lo;
+  lo.spool_dir = cfg.ledger.spool_dir;
+  lo.max_spool_bytes = cfg.ledger.max_spool_bytes;
+  lo.batch_rows = cfg.ledger.batch_rows;
+  lo.commit_interval = std::chrono::milliseconds(cfg.ledger.commit_interval_ms);
+  lo.retry_initial = std::min(options_.ledger_retry_initial, std::chrono::milliseconds(cfg.ledger.retry_max_ms));
+  lo.retry_max = std::chrono::milliseconds(cfg.ledger.retry_max_ms);
+  state_->ledger = std::make_shared<Ledger>(lo, factory);
+  if (auto n = state_->ledger->recovered_unshipped().size()) {
+    spdlog::info("ledger: {} row(s) from before the last stop are still to ship", n);
+  }
+  state_->admin = std::make_shared<AdminApi>(state_->db, state_->directory, state_->now);
+  // One round now, so keys work from the first request when the database is
+  // up; the maintenance thread retries when it is not.
+  maintenance_round();
+  if (!state_->directory->loaded()) {
+    spdlog::warn("database unreachable at start: the master key and static keys work, virtual keys get 503 until it returns; "
+                 "spend rows wait in the spool");
+  }
+  maintenance_ = std::thread([this] { maintenance_loop(); });
+}
+
+void Gateway::maintenance_round() {
+  auto& st = *state_;
+  try {
+    if (!migrated_) {
+      std::vector<std::string> applied;
+      st.db->run_sync([&](Store& s) { applied = s.migrate(); });
+      for (const auto& m : applied) spdlog::info("database: applied migration {}", m);
+      migrated_ = true;
+    }
+    const bool first = !st.directory->loaded();
+    int64_t version = -1;
+    st.db->run_sync([&](Store& s) { version = s.change_version(); });
+    if (first || version != st.directory->get()->version()) {
+      Store::Snapshot snap;
+      st.db->run_sync([&](Store& s) { snap = s.snapshot(); });
+      st.directory->set(Directory::build(std::move(snap)));
+    }
+    if (first) seed_budgets_from_spool(*st.directory->get());
+    const auto now = st.now();
+    if (now - last_budget_reset_ >= std::chrono::seconds(60)) {
+      int n = 0;
+      st.db->run_sync([&](Store& s) { n = s.reset_budgets(now); });
+      if (n > 0) spdlog::info("database: {} budget period(s) reset", n);
+      last_budget_reset_ = now;
+    }
+    maintenance_failures_ = 0;
+  } catch (const std::exception& e) {
+    // Warn on the first failure and then every 60th, not every round.
+    if (maintenance_failures_++ % 60 == 0) spdlog::warn("database maintenance failed: {}", e.what());
+  }
+}
+
+void Gateway::seed_budgets_from_spool(const Directory& dir) {
+  // Rows spooled but not shipped before the last stop are not in the stored
+  // spend yet: charge them so a restart cannot reopen a spent budget.
+  for (const auto& row : state_->ledger->recovered_unshipped()) {
+    if (row.kind != RowKind::spend) continue;
+    const double cost = std::strtod(row.cost_usd.c_str(), nullptr);
+    if (cost <= 0) continue;
+    state_->budgets->charge(budget_scopes(*state_->config, dir, row.key_id, row.team_id, row.user_id, row.end_user), cost);
+  }
+}
+
+void Gateway::maintenance_loop() {
+  const auto interval = std::chrono::milliseconds(state_->config->key_refresh_ms);
+  std::unique_lock lock(maintenance_mu_);
+  while (!maintenance_stop_) {
+    maintenance_cv_.wait_for(lock, interval, [&] { return maintenance_stop_; });
+    if (maintenance_stop_) break;
+    lock.unlock();
+    maintenance_round();
+    lock.lock();
+  }
 }
 
 Gateway::~Gateway() { shutdown(); }
@@ -181,6 +281,18 @@ uint16_t Gateway::start() {
 void Gateway::shutdown() {
   if (stopped_) return;
   stopped_ = true;
+  stop_workers();
+  {
+    std::lock_guard lock(maintenance_mu_);
+    maintenance_stop_ = true;
+  }
+  maintenance_cv_.notify_all();
+  if (maintenance_.joinable()) maintenance_.join();
+  // Every request has finished: its row is queued. Spool it and try to ship.
+  if (state_->ledger) state_->ledger->stop();
+}
+
+void Gateway::stop_workers() {
   if (workers_.empty()) return;
   state_->draining.store(true);
   for (auto& w : workers_) asio::post(w->ioc, [wp = w.get()] { wp->drain(); });

@@ -6,12 +6,14 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include "router/router.h"
+#include "storage/directory.h"
 #include "tollgate/config.h"
 #include "tollgate/middleware.h"
 #include "tollgate/pricing.h"
@@ -19,11 +21,21 @@
 namespace tollgate {
 
 class Worker;
+class DbPool;
+class Ledger;
+class BudgetBook;
+class RateLimiter;
+class ParallelLimiter;
+class AdminApi;
 
 struct GatewayOptions {
   // How the router waits between attempts; default: a real timer.
   Router::Sleep sleep;
   uint64_t seed = 0;  // 0: random
+  // Wall clock for key expiry, budgets and rate limits; default: the system's.
+  std::function<TimePoint()> now;
+  // Ledger tuning for tests (spool path and bound come from the config).
+  std::chrono::milliseconds ledger_retry_initial{200};
 };
 
 // State shared by every worker: immutable config and services, plus counters.
@@ -31,6 +43,17 @@ struct SharedState {
   std::shared_ptr<const Config> config;
   std::shared_ptr<const PriceTable> prices;
   MiddlewareChain chain;
+  std::function<TimePoint()> now;
+  // With a database (config.database): the store pool, the cached keys, the
+  // ledger and the admin API. Null without one.
+  std::shared_ptr<DbPool> db;
+  std::shared_ptr<DirectoryHolder> directory;
+  std::shared_ptr<Ledger> ledger;
+  std::shared_ptr<AdminApi> admin;
+  // Always present (static keys have no budgets, but limits are per key).
+  std::shared_ptr<BudgetBook> budgets;
+  std::shared_ptr<RateLimiter> rate_limiter;
+  std::shared_ptr<ParallelLimiter> parallel;
   std::atomic<bool> draining{false};
   std::atomic<int64_t> open_connections{0};
   std::atomic<int64_t> in_flight{0};
@@ -58,6 +81,12 @@ class Gateway {
   SharedState& state() { return *state_; }
 
  private:
+  void open_database();
+  void maintenance_loop();
+  void maintenance_round();
+  void seed_budgets_from_spool(const Directory& dir);
+  void stop_workers();
+
   std::shared_ptr<SharedState> state_;
   GatewayOptions options_;
   std::vector<std::unique_ptr<Worker>> workers_;
@@ -65,6 +94,14 @@ class Gateway {
   std::string host_;
   uint16_t port_ = 0;
   bool stopped_ = false;
+  // Picks up other instances' key changes and resets budget periods.
+  std::thread maintenance_;
+  std::mutex maintenance_mu_;
+  std::condition_variable maintenance_cv_;
+  bool maintenance_stop_ = false;
+  bool migrated_ = false;
+  int maintenance_failures_ = 0;
+  TimePoint last_budget_reset_{};
 };
 
 bool is_loopback_host(const std::string& host);

@@ -51,6 +51,14 @@ Route resolve_route(http::verb method, std::string_view target) {
     if (r.error) r.local = false;
     return r;
   }
+  // The admin API (LiteLLM's paths, no /v1); AdminApi checks methods.
+  for (std::string_view prefix : {"/key/", "/team/", "/user/", "/customer/", "/spend/"}) {
+    if (path.starts_with(prefix)) {
+      r.path = std::string(path);
+      r.endpoint = Endpoint::admin;
+      return r;
+    }
+  }
   std::string p = path.starts_with("/v1/") ? std::string(path) : "/v1" + std::string(path);
   r.path = p;
   auto expect = [&](http::verb want, Endpoint e) {

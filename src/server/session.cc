@@ -14,6 +14,8 @@
 #include <spdlog/spdlog.h>
 
 #include "accounting/request_cost.h"
+#include "accounting/spend_row.h"
+#include "admin/admin_api.h"
 #include "api/anthropic_messages_request.h"
 #include "api/anthropic_sink.h"
 #include "observability/access_log.h"
@@ -214,6 +216,7 @@ asio::awaitable<void> Session<Stream>::handle(http::request<http::string_body> r
   ctx.authorization = std::string(req[http::field::authorization]);
   ctx.x_api_key = std::string(req["x-api-key"]);
   ctx.traceparent = std::string(req["traceparent"]);
+  ctx.tags = parse_tags(req["x-tollgate-tags"].empty() ? req["x-litellm-tags"] : req["x-tollgate-tags"]);
   ctx_ = &ctx;
   committed_ = streaming_ = stream_ended_ = false;
   st.in_flight.fetch_add(1);
@@ -230,6 +233,13 @@ asio::awaitable<void> Session<Stream>::handle(http::request<http::string_body> r
   ctx.end = RequestContext::Clock::now();
   if (!ctx.cost_usd) price_request(ctx, config(), *st.prices);
   st.chain.complete(ctx);
+  if (st.ledger) {
+    if (auto row = make_spend_row(ctx)) {
+      if (!st.ledger->record(std::move(*row))) {
+        spdlog::error("[{}] the spend ledger refused a row (spool full or stopped)", ctx.request_id);
+      }
+    }
+  }
   write_access_log(ctx, config().logging.json);
   ctx_ = nullptr;
   st.in_flight.fetch_sub(1);
@@ -259,7 +269,9 @@ asio::awaitable<void> Session<Stream>::dispatch(RequestContext& ctx, const http:
     co_await send_error(out, *route.error);
     co_return;
   }
-  if (req.method() == http::verb::post) {
+  const bool admin = route.endpoint == Endpoint::admin;
+  if (admin && req.body().empty()) ctx.body = nlohmann::json::object();  // admin POSTs may omit {}
+  if (req.method() == http::verb::post && !(admin && req.body().empty())) {
     if (req.body().empty()) {
       ctx.status = 400;
       ctx.error_type = "invalid_json";
@@ -303,7 +315,26 @@ asio::awaitable<void> Session<Stream>::dispatch(RequestContext& ctx, const http:
   if (auto decision = co_await w_.state->chain.run(ctx)) {
     ctx.status = decision->status;
     ctx.error_type = decision->code.empty() ? decision->type : decision->code;
+    ctx.reject_reason = decision->message;
     co_await send_error(out, *decision);
+    co_return;
+  }
+  if (admin) {
+    if (!w_.state->admin) {
+      const auto error = ApiError::unavailable("The admin API needs a database: set `database:` in the config.");
+      ctx.status = error.status;
+      ctx.error_type = error.code;
+      co_await send_error(out, error);
+      co_return;
+    }
+    auto op = w_.state->admin->handle(ctx, req.method(), req.target(), ctx.body);
+    AdminReply reply = co_await std::move(op);
+    ctx.status = reply.status;
+    ctx.error_type = reply.error_code;
+    ctx.reject_reason = reply.error_message;
+    HeaderList h;
+    h.emplace_back("content-type", reply.content_type);
+    co_await send_response(reply.status, std::move(reply.body), std::move(h));
     co_return;
   }
   if (route.endpoint == Endpoint::models || route.endpoint == Endpoint::model) {
@@ -325,6 +356,7 @@ asio::awaitable<void> Session<Stream>::dispatch(RequestContext& ctx, const http:
   // The Anthropic sink needs the final usage chunk for message_delta; it
   // never forwards it as an OpenAI chunk.
   if (anthropic) ctx.client_wants_usage = true;
+  ctx.reached_router = true;  // from here on the request owes exactly one spend row
   co_await w_.router->route(ctx, out);
 }
 
@@ -335,6 +367,7 @@ void Session<Stream>::set_common_headers(http::fields& h, const HeaderList& extr
     h.set("x-request-id", ctx_->request_id);
     if (ctx_->attempts > 0) h.set("x-tollgate-attempts", std::to_string(ctx_->attempts));
     if (ctx_->cost_usd) h.set("x-tollgate-cost-usd", fmt::format("{:.10f}", *ctx_->cost_usd));
+    for (const auto& [k, v] : ctx_->response_headers) h.set(k, v);
     if (!ctx_->notes.empty()) {
       std::string notes;
       for (const auto& n : ctx_->notes) notes += (notes.empty() ? "" : "; ") + n;

@@ -40,10 +40,16 @@ class DirectoryHolder {
  public:
   DirectoryHolder() : current_(Directory::empty()) {}
   std::shared_ptr<const Directory> get() const { return std::atomic_load(&current_); }
-  void set(std::shared_ptr<const Directory> d) { std::atomic_store(&current_, std::move(d)); }
+  void set(std::shared_ptr<const Directory> d) {
+    std::atomic_store(&current_, std::move(d));
+    loaded_.store(true);
+  }
+  // False until the store was read once (the database may be down at start).
+  bool loaded() const { return loaded_.load(); }
 
  private:
   std::shared_ptr<const Directory> current_;
+  std::atomic<bool> loaded_{false};
 };
 
 // Lowercase hex SHA-256, the form keys are stored and looked up in.

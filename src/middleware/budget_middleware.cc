@@ -1,0 +1,175 @@
+#include "middleware/budget_middleware.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "accounting/request_cost.h"
+
+namespace tollgate {
+
+using nlohmann::json;
+
+namespace {
+
+bool is_llm(Endpoint e) {
+  return e == Endpoint::chat_completions || e == Endpoint::completions || e == Endpoint::embeddings;
+}
+
+BudgetScope scope_of(std::string id, const Limits& l, double stored_spend) {
+  BudgetScope s;
+  s.id = std::move(id);
+  s.max_budget = l.max_budget;
+  s.soft_budget = l.soft_budget;
+  s.duration = l.budget_duration;
+  s.reset_at = l.budget_reset_at;
+  s.stored_spend = stored_spend;
+  return s;
+}
+
+std::optional<int64_t> requested_output_limit(const json& body) {
+  for (const char* k : {"max_completion_tokens", "max_tokens"}) {
+    auto it = body.find(k);
+    if (it != body.end() && it->is_number_integer() && it->get<int64_t>() >= 0) return it->get<int64_t>();
+  }
+  return std::nullopt;
+}
+
+// An upper bound of the prompt's tokens: a token covers at least one byte of
+// text, and images (which are not text) count at the estimator's rate.
+int64_t prompt_token_bound(const RequestContext& ctx) {
+  const auto& body = ctx.body;
+  int64_t bound = 16;
+  for (const char* k : {"messages", "prompt", "input", "tools", "system"}) {
+    auto it = body.find(k);
+    if (it != body.end()) bound += static_cast<int64_t>(it->dump().size());
+  }
+  if (auto it = body.find("messages"); it != body.end()) bound += estimate_chat_prompt_tokens(*it);
+  return bound;
+}
+
+std::string describe(const std::string& scope) {
+  auto colon = scope.find(':');
+  if (colon == std::string::npos) return scope;
+  std::string kind = scope.substr(0, colon);
+  if (kind == "end_user") kind = "end user";
+  return kind + " '" + scope.substr(colon + 1) + "'";
+}
+
+}  // namespace
+
+std::vector<BudgetScope> budget_scopes(const Config& config, const Directory& dir, const std::string& key_id,
+                                       const std::string& team_id, const std::string& user_id,
+                                       const std::string& end_user) {
+  std::vector<BudgetScope> scopes;
+  if (!key_id.empty()) {
+    // Keys are indexed by hash; the principal carries the record, so look it up by id only when needed.
+    Limits none;
+    scopes.push_back(scope_of("key:" + key_id, none, 0));
+  }
+  if (!team_id.empty()) {
+    auto t = dir.team(team_id);
+    scopes.push_back(scope_of("team:" + team_id, t ? t->limits : Limits{}, t ? t->spend : 0));
+  }
+  if (!user_id.empty()) {
+    auto u = dir.user(user_id);
+    scopes.push_back(scope_of("user:" + user_id, u ? u->limits : Limits{}, u ? u->spend : 0));
+  }
+  if (!end_user.empty()) {
+    auto e = dir.end_user(end_user);
+    Limits l = e ? e->limits : Limits{};
+    if (!l.max_budget && config.budgets.end_user_max_budget) {
+      l.max_budget = config.budgets.end_user_max_budget;
+      l.budget_duration = config.budgets.end_user_budget_duration;
+    }
+    scopes.push_back(scope_of("end_user:" + end_user, l, e ? e->spend : 0));
+  }
+  return scopes;
+}
+
+double BudgetMiddleware::worst_case_cost(const RequestContext& ctx, std::optional<int64_t>* inject) const {
+  const std::string& first = ctx.route_model.empty() ? ctx.requested_model : ctx.route_model;
+  std::vector<std::string> groups{first};
+  if (const auto* m = config_->find_model(first)) groups.insert(groups.end(), m->fallbacks.begin(), m->fallbacks.end());
+  const int64_t prompt = prompt_token_bound(ctx);
+  const auto asked = requested_output_limit(ctx.body);
+  const bool embeddings = ctx.endpoint == Endpoint::embeddings;
+  double worst = 0;
+  bool needs_default = false;
+  for (const auto& g : groups) {
+    const auto* model = config_->find_model(g);
+    if (!model) continue;
+    for (const auto& d : model->deployments) {
+      std::optional<ModelPrice> price;
+      if (model->price) {
+        price = price_from_config(*model->price);
+      } else {
+        const auto* p = config_->find_provider(d.provider);
+        // The adapter's kind is the profile for OpenAI-compatible providers;
+        // a miss on "kind/model" still tries the bare model id.
+        price = prices_->find(p ? (p->profile.empty() ? std::string(to_string(p->type)) : p->profile) : "", d.model);
+      }
+      if (!price) continue;
+      int64_t output = 0;
+      if (!embeddings) {
+        if (asked) {
+          output = *asked;
+        } else if (price->max_output_tokens) {
+          output = *price->max_output_tokens;
+        } else {
+          output = config_->budgets.default_max_output_tokens;
+          needs_default = true;
+        }
+      }
+      Usage u;
+      u.prompt_tokens = prompt;
+      u.completion_tokens = output;
+      worst = std::max(worst, cost_usd(u, *price));
+    }
+  }
+  if (inject && needs_default) *inject = config_->budgets.default_max_output_tokens;
+  return worst;
+}
+
+boost::asio::awaitable<Decision> BudgetMiddleware::on_request(RequestContext& ctx) {
+  if (!is_llm(ctx.endpoint) || !ctx.principal) co_return std::nullopt;
+  const auto dir = directory_ ? directory_->get() : Directory::empty();
+  const Principal& p = *ctx.principal;
+  std::vector<BudgetScope> scopes;
+  if (p.key) {
+    scopes.push_back(scope_of("key:" + p.key->key_id, p.key->limits, p.key->spend));
+    auto rest = budget_scopes(*config_, *dir, "", p.key->team_id, p.key->user_id, ctx.end_user);
+    scopes.insert(scopes.end(), rest.begin(), rest.end());
+  } else {
+    scopes = budget_scopes(*config_, *dir, "", "", "", ctx.end_user);
+  }
+  if (scopes.empty()) co_return std::nullopt;
+  const bool limited = std::any_of(scopes.begin(), scopes.end(), [](const BudgetScope& s) { return s.max_budget.has_value(); });
+  std::optional<int64_t> inject;
+  const double amount = worst_case_cost(ctx, limited ? &inject : nullptr);
+  const auto ttl = std::chrono::milliseconds(config_->budgets.reservation_ttl_ms > 0 ? config_->budgets.reservation_ttl_ms
+                                                                                   : config_->router.total_ms + 60'000);
+  auto result = book_->reserve(scopes, amount, ttl);
+  if (auto* denial = std::get_if<BudgetBook::Denial>(&result)) {
+    co_return ApiError::budget_exceeded(fmt::format(
+        "Budget exceeded for {}: ${:.6f} spent and ${:.6f} reserved by requests in flight, of a ${:.6f} budget; this "
+        "request may cost up to ${:.6f}.",
+        describe(denial->scope), denial->spent, denial->reserved, denial->max_budget, denial->requested));
+  }
+  ctx.budget_reservation = std::get<BudgetBook::Reservation>(result).id;
+  ctx.reserved_usd = amount;
+  if (inject && ctx.endpoint != Endpoint::embeddings) {
+    ctx.body["max_tokens"] = *inject;
+    ctx.notes.push_back("max_tokens set to " + std::to_string(*inject) + " (budget reservation)");
+  }
+  co_return std::nullopt;
+}
+
+void BudgetMiddleware::on_complete(const RequestContext& ctx) {
+  if (!ctx.budget_reservation) return;
+  const auto crossed = book_->settle(BudgetBook::Reservation{ctx.budget_reservation}, ctx.cost_usd.value_or(0.0));
+  for (const auto& scope : crossed) {
+    spdlog::warn("[{}] soft budget crossed for {}", ctx.request_id, describe(scope));
+  }
+}
+
+}  // namespace tollgate

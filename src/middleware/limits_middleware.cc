@@ -1,0 +1,120 @@
+#include "middleware/limits_middleware.h"
+
+#include <fmt/format.h>
+
+#include "api/anthropic_messages_request.h"
+#include "middleware/parallel_limiter.h"
+#include "middleware/rate_limiter.h"
+
+namespace tollgate {
+
+namespace {
+
+bool is_llm(Endpoint e) {
+  return e == Endpoint::chat_completions || e == Endpoint::completions || e == Endpoint::embeddings;
+}
+
+std::optional<int64_t> find_limit(const std::map<std::string, int64_t>& m, const std::string& model) {
+  auto it = m.find(model);
+  return it == m.end() ? std::nullopt : std::optional<int64_t>(it->second);
+}
+
+void add(std::vector<RateScope>& out, std::string id, std::optional<int64_t> rpm, std::optional<int64_t> tpm) {
+  if (!rpm && !tpm) return;
+  RateScope s;
+  s.id = std::move(id);
+  s.rpm = rpm;
+  s.tpm = tpm;
+  out.push_back(std::move(s));
+}
+
+void add_model_limits(std::vector<RateScope>& out, const std::string& prefix, const Limits& l, const std::string& model) {
+  add(out, prefix + "|model:" + model, find_limit(l.model_rpm_limit, model), find_limit(l.model_tpm_limit, model));
+}
+
+void set_window_headers(RequestContext& ctx, const char* kind, const RateDecision::Window& w) {
+  ctx.response_headers.emplace_back(fmt::format("x-ratelimit-limit-{}", kind), std::to_string(w.limit));
+  ctx.response_headers.emplace_back(fmt::format("x-ratelimit-remaining-{}", kind), std::to_string(std::max<int64_t>(0, w.remaining)));
+  ctx.response_headers.emplace_back(fmt::format("x-ratelimit-reset-{}", kind), format_reset_duration(w.reset));
+}
+
+}  // namespace
+
+int64_t estimate_request_tokens(const RequestContext& ctx) {
+  int64_t tokens = estimate_request_input_tokens(ctx.body);
+  for (const char* k : {"max_completion_tokens", "max_tokens"}) {
+    auto it = ctx.body.find(k);
+    if (it != ctx.body.end() && it->is_number_integer() && it->get<int64_t>() > 0) {
+      tokens += it->get<int64_t>();
+      break;
+    }
+  }
+  return tokens;
+}
+
+std::vector<RateScope> LimitsMiddleware::rate_scopes(const RequestContext& ctx) {
+  std::vector<RateScope> out;
+  if (!ctx.principal || !ctx.principal->key) return out;
+  const Principal& p = *ctx.principal;
+  const std::string& model = ctx.route_model.empty() ? ctx.requested_model : ctx.route_model;
+  const std::string key = "key:" + p.key->key_id;
+  add(out, key, p.key->limits.rpm_limit, p.key->limits.tpm_limit);
+  add_model_limits(out, key, p.key->limits, model);
+  if (p.team) {
+    const std::string team = "team:" + p.team->team_id;
+    add(out, team, p.team->limits.rpm_limit, p.team->limits.tpm_limit);
+    add_model_limits(out, team, p.team->limits, model);
+  }
+  if (p.user) add(out, "user:" + p.user->user_id, p.user->limits.rpm_limit, p.user->limits.tpm_limit);
+  return out;
+}
+
+std::vector<std::pair<std::string, int64_t>> LimitsMiddleware::parallel_scopes(const RequestContext& ctx) {
+  std::vector<std::pair<std::string, int64_t>> out;
+  if (!ctx.principal || !ctx.principal->key) return out;
+  const Principal& p = *ctx.principal;
+  if (p.key->limits.max_parallel_requests) out.emplace_back("key:" + p.key->key_id, *p.key->limits.max_parallel_requests);
+  if (p.team && p.team->limits.max_parallel_requests) out.emplace_back("team:" + p.team->team_id, *p.team->limits.max_parallel_requests);
+  if (p.user && p.user->limits.max_parallel_requests) out.emplace_back("user:" + p.user->user_id, *p.user->limits.max_parallel_requests);
+  return out;
+}
+
+boost::asio::awaitable<Decision> LimitsMiddleware::on_request(RequestContext& ctx) {
+  if (!is_llm(ctx.endpoint)) co_return std::nullopt;
+  auto parallel = parallel_scopes(ctx);
+  if (!parallel.empty()) {
+    if (!parallel_->acquire(parallel)) {
+      co_return ApiError::rate_limited("Too many requests in flight for this key, its team or its user (max_parallel_requests).", 1);
+    }
+    for (auto& [id, limit] : parallel) ctx.parallel_scopes.push_back(id);
+  }
+  auto scopes = rate_scopes(ctx);
+  if (scopes.empty()) co_return std::nullopt;
+  ctx.estimated_tokens = estimate_request_tokens(ctx);
+  const RateDecision d = rate_->admit(scopes, ctx.estimated_tokens);
+  if (d.requests) set_window_headers(ctx, "requests", *d.requests);
+  if (d.tokens) set_window_headers(ctx, "tokens", *d.tokens);
+  if (!d.allowed) {
+    parallel_->release(ctx.parallel_scopes);
+    ctx.parallel_scopes.clear();
+    const std::string what = d.limited_kind == "tokens" ? "tokens per minute" : "requests per minute";
+    co_return ApiError::rate_limited("Rate limit reached for " + d.limited_scope.substr(0, d.limited_scope.find(':')) +
+                                         " (" + what + "). Retry after " + std::to_string(d.retry_after_seconds) + " s.",
+                                     d.retry_after_seconds);
+  }
+  ctx.rate_ticket = d.ticket;
+  co_return std::nullopt;
+}
+
+void LimitsMiddleware::on_complete(const RequestContext& ctx) {
+  if (!ctx.parallel_scopes.empty()) parallel_->release(ctx.parallel_scopes);
+  if (ctx.rate_ticket) {
+    // A request that never reached an upstream used no tokens; one without
+    // usage keeps its estimate.
+    const int64_t actual = ctx.usage.source == UsageSource::none ? (ctx.reached_router ? ctx.estimated_tokens : 0)
+                                                                 : ctx.usage.total_tokens();
+    rate_->correct(ctx.rate_ticket, actual);
+  }
+}
+
+}  // namespace tollgate
