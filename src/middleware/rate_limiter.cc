@@ -63,7 +63,8 @@ RateDecision RateLimiter::admit(const std::vector<RateScope>& scopes, int64_t es
     const bool fits = p.limit > 0 && (p.new_tat - now <= kPeriod || (empty && p.cost > 0 && p.step * p.cost > kPeriod));
     if (!fits) {
       // Admissible once TAT has drained to new_tat - period (or to now, for an oversize request).
-      const Nanos wait = p.limit <= 0 ? kPeriod : std::max(p.new_tat - kPeriod - now, p.step * p.cost > kPeriod ? tat - now : Nanos(0));
+      const bool oversize = p.step * p.cost > kPeriod;
+      const Nanos wait = p.limit <= 0 ? kPeriod : oversize ? tat - now : p.new_tat - kPeriod - now;
       if (!d.allowed && wait <= worst_wait) continue;
       d.allowed = false;
       worst_wait = wait;
