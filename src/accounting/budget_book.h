@@ -181,7 +181,7 @@ class BudgetBook {
   Now now_;
   std::chrono::milliseconds expired_retention_;
   mutable std::mutex mu_;
-  // mutable: spent()/reserved() apply a due period reset, like every other read.
+  // mutable: spent() applies a due period reset, like every other call.
   mutable std::unordered_map<std::string, ScopeState> scopes_;
   std::unordered_map<uint64_t, Live> live_;
   std::unordered_map<uint64_t, Expired> expired_;

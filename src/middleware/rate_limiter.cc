@@ -86,9 +86,18 @@ int64_t RateLimiter::now_ns() const {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(now_().time_since_epoch()).count();
 }
 
+// Two threads may read the clock in one order and take the lock in the other;
+// letting a bucket's time step back would drain the same interval twice.
+int64_t RateLimiter::monotonic_locked(int64_t now) {
+  latest_ns_ = std::max(latest_ns_, now);
+  return latest_ns_;
+}
+
 RateDecision RateLimiter::admit(const std::vector<RateScope>& scopes, int64_t estimated_tokens) {
-  const int64_t now = now_ns();
   const int64_t tokens = std::max<int64_t>(0, estimated_tokens);
+  const int64_t clock_now = now_ns();
+  std::lock_guard lock(mu_);
+  const int64_t now = monotonic_locked(clock_now);
 
   auto evaluate = [now](const Bucket& b, std::optional<int64_t> limit, int64_t cost) {
     Check c;
@@ -114,7 +123,6 @@ RateDecision RateLimiter::admit(const std::vector<RateScope>& scopes, int64_t es
   };
 
   RateDecision d;
-  std::lock_guard lock(mu_);
   if (now - last_sweep_ns_ >= kWindowNs) sweep_locked(now);
 
   struct Pending {
@@ -164,8 +172,9 @@ void RateLimiter::correct(const std::vector<RateScope>& scopes, int64_t estimate
                           int64_t actual_tokens) {
   const i128 delta = i128{std::max<int64_t>(0, actual_tokens)} - std::max<int64_t>(0, estimated_tokens);
   if (delta == 0) return;
-  const int64_t now = now_ns();
+  const int64_t clock_now = now_ns();
   std::lock_guard lock(mu_);
+  const int64_t now = monotonic_locked(clock_now);
   std::unordered_set<std::string_view> seen;
   for (const auto& s : scopes) {
     if (!seen.insert(s.id).second || !s.tpm || *s.tpm <= 0) continue;
@@ -190,9 +199,9 @@ size_t RateLimiter::sweep_locked(int64_t now) {
 }
 
 size_t RateLimiter::sweep() {
-  const int64_t now = now_ns();
+  const int64_t clock_now = now_ns();
   std::lock_guard lock(mu_);
-  return sweep_locked(now);
+  return sweep_locked(monotonic_locked(clock_now));
 }
 
 size_t RateLimiter::size() const {

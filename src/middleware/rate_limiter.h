@@ -115,12 +115,14 @@ class RateLimiter {
   };
 
   int64_t now_ns() const;
+  int64_t monotonic_locked(int64_t now);
   size_t sweep_locked(int64_t now);
 
   Now now_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, Entry> entries_;
   int64_t last_sweep_ns_ = 0;
+  int64_t latest_ns_ = INT64_MIN;  // latest time seen under the lock
 };
 
 }  // namespace tollgate
