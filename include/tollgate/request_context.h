@@ -83,9 +83,9 @@ struct RequestContext {
   std::vector<std::string> tags;  // body.metadata.tags and x-tollgate-tags
   std::uint64_t budget_reservation = 0;  // 0: none
   double reserved_usd = 0;
-  std::uint64_t rate_ticket = 0;  // 0: none
+  bool rate_admitted = false;     // token windows are corrected on completion
   int64_t estimated_tokens = 0;
-  std::vector<std::string> parallel_scopes;  // held slots, released on completion
+  std::uint64_t parallel_permit = 0;  // 0: none; released on completion
   bool reached_router = false;  // a spend row is owed (else a rejection row)
 
   Clock::time_point start = Clock::now();

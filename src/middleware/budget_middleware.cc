@@ -166,8 +166,8 @@ boost::asio::awaitable<Decision> BudgetMiddleware::on_request(RequestContext& ct
 
 void BudgetMiddleware::on_complete(const RequestContext& ctx) {
   if (!ctx.budget_reservation) return;
-  const auto crossed = book_->settle(BudgetBook::Reservation{ctx.budget_reservation}, ctx.cost_usd.value_or(0.0));
-  for (const auto& scope : crossed) {
+  const auto settlement = book_->settle(BudgetBook::Reservation{ctx.budget_reservation}, ctx.cost_usd.value_or(0.0));
+  for (const auto& scope : settlement.soft_budget_crossed) {
     spdlog::warn("[{}] soft budget crossed for {}", ctx.request_id, describe(scope));
   }
 }

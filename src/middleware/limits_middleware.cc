@@ -35,7 +35,7 @@ void add_model_limits(std::vector<RateScope>& out, const std::string& prefix, co
 void set_window_headers(RequestContext& ctx, const char* kind, const RateDecision::Window& w) {
   ctx.response_headers.emplace_back(fmt::format("x-ratelimit-limit-{}", kind), std::to_string(w.limit));
   ctx.response_headers.emplace_back(fmt::format("x-ratelimit-remaining-{}", kind), std::to_string(std::max<int64_t>(0, w.remaining)));
-  ctx.response_headers.emplace_back(fmt::format("x-ratelimit-reset-{}", kind), format_reset_duration(w.reset));
+  ctx.response_headers.emplace_back(fmt::format("x-ratelimit-reset-{}", kind), format_rate_reset(w.reset));
 }
 
 }  // namespace
@@ -69,13 +69,16 @@ std::vector<RateScope> LimitsMiddleware::rate_scopes(const RequestContext& ctx) 
   return out;
 }
 
-std::vector<std::pair<std::string, int64_t>> LimitsMiddleware::parallel_scopes(const RequestContext& ctx) {
-  std::vector<std::pair<std::string, int64_t>> out;
+std::vector<ParallelScope> LimitsMiddleware::parallel_scopes(const RequestContext& ctx) {
+  std::vector<ParallelScope> out;
   if (!ctx.principal || !ctx.principal->key) return out;
   const Principal& p = *ctx.principal;
-  if (p.key->limits.max_parallel_requests) out.emplace_back("key:" + p.key->key_id, *p.key->limits.max_parallel_requests);
-  if (p.team && p.team->limits.max_parallel_requests) out.emplace_back("team:" + p.team->team_id, *p.team->limits.max_parallel_requests);
-  if (p.user && p.user->limits.max_parallel_requests) out.emplace_back("user:" + p.user->user_id, *p.user->limits.max_parallel_requests);
+  auto add_scope = [&](std::string id, const Limits& l) {
+    if (l.max_parallel_requests) out.push_back({std::move(id), l.max_parallel_requests});
+  };
+  add_scope("key:" + p.key->key_id, p.key->limits);
+  if (p.team) add_scope("team:" + p.team->team_id, p.team->limits);
+  if (p.user) add_scope("user:" + p.user->user_id, p.user->limits);
   return out;
 }
 
@@ -83,10 +86,13 @@ boost::asio::awaitable<Decision> LimitsMiddleware::on_request(RequestContext& ct
   if (!is_llm(ctx.endpoint)) co_return std::nullopt;
   auto parallel = parallel_scopes(ctx);
   if (!parallel.empty()) {
-    if (!parallel_->acquire(parallel)) {
-      co_return ApiError::rate_limited("Too many requests in flight for this key, its team or its user (max_parallel_requests).", 1);
+    const ParallelDecision p = parallel_->acquire(parallel);
+    if (!p.allowed) {
+      co_return ApiError::rate_limited(fmt::format("Too many requests in flight for {} ({} of max_parallel_requests {}).",
+                                                   p.limited_scope.substr(0, p.limited_scope.find(':')), p.in_flight, p.limit),
+                                       1);
     }
-    for (auto& [id, limit] : parallel) ctx.parallel_scopes.push_back(id);
+    ctx.parallel_permit = p.permit;
   }
   auto scopes = rate_scopes(ctx);
   if (scopes.empty()) co_return std::nullopt;
@@ -95,25 +101,27 @@ boost::asio::awaitable<Decision> LimitsMiddleware::on_request(RequestContext& ct
   if (d.requests) set_window_headers(ctx, "requests", *d.requests);
   if (d.tokens) set_window_headers(ctx, "tokens", *d.tokens);
   if (!d.allowed) {
-    parallel_->release(ctx.parallel_scopes);
-    ctx.parallel_scopes.clear();
-    const std::string what = d.limited_kind == "tokens" ? "tokens per minute" : "requests per minute";
+    parallel_->release(ctx.parallel_permit);
+    ctx.parallel_permit = 0;
+    const std::string what = d.limited_kind == RateKind::tokens ? "tokens per minute" : "requests per minute";
     co_return ApiError::rate_limited("Rate limit reached for " + d.limited_scope.substr(0, d.limited_scope.find(':')) +
                                          " (" + what + "). Retry after " + std::to_string(d.retry_after_seconds) + " s.",
                                      d.retry_after_seconds);
   }
-  ctx.rate_ticket = d.ticket;
+  ctx.rate_admitted = true;
   co_return std::nullopt;
 }
 
 void LimitsMiddleware::on_complete(const RequestContext& ctx) {
-  if (!ctx.parallel_scopes.empty()) parallel_->release(ctx.parallel_scopes);
-  if (ctx.rate_ticket) {
+  if (ctx.parallel_permit) parallel_->release(ctx.parallel_permit);
+  if (ctx.rate_admitted) {
     // A request that never reached an upstream used no tokens; one without
     // usage keeps its estimate.
     const int64_t actual = ctx.usage.source == UsageSource::none ? (ctx.reached_router ? ctx.estimated_tokens : 0)
                                                                  : ctx.usage.total_tokens();
-    rate_->correct(ctx.rate_ticket, actual);
+    // The scopes come from the principal's records captured at auth, so
+    // they are the ones admitted.
+    rate_->correct(rate_scopes(ctx), ctx.estimated_tokens, actual);
   }
 }
 

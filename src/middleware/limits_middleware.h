@@ -19,6 +19,7 @@ namespace tollgate {
 class RateLimiter;
 class ParallelLimiter;
 struct RateScope;
+struct ParallelScope;
 
 class LimitsMiddleware final : public Middleware {
  public:
@@ -30,7 +31,7 @@ class LimitsMiddleware final : public Middleware {
 
   // The rate scopes that apply to a request (exposed for tests).
   static std::vector<RateScope> rate_scopes(const RequestContext& ctx);
-  static std::vector<std::pair<std::string, int64_t>> parallel_scopes(const RequestContext& ctx);
+  static std::vector<ParallelScope> parallel_scopes(const RequestContext& ctx);
 
  private:
   std::shared_ptr<RateLimiter> rate_;

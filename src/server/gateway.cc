@@ -137,7 +137,11 @@ Gateway::Gateway(std::shared_ptr<const Config> config, GatewayOptions options)
   }
   state_->now = options_.now ? options_.now : [] { return SystemClock::now(); };
   state_->budgets = std::make_shared<BudgetBook>(state_->now);
-  state_->rate_limiter = std::make_shared<RateLimiter>(state_->now);
+  // Rate windows follow the same (injectable) wall clock as budgets.
+  state_->rate_limiter = std::make_shared<RateLimiter>([now = state_->now] {
+    return RateLimiter::Clock::time_point(
+        std::chrono::duration_cast<RateLimiter::Clock::duration>(now().time_since_epoch()));
+  });
   state_->parallel = std::make_shared<ParallelLimiter>();
   if (!config->database.empty()) open_database();
 

@@ -15,6 +15,7 @@
 
 #include "accounting/request_cost.h"
 #include "accounting/spend_row.h"
+#include "accounting/ledger.h"
 #include "admin/admin_api.h"
 #include "api/anthropic_messages_request.h"
 #include "api/anthropic_sink.h"
