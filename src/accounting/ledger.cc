@@ -139,6 +139,7 @@ Ledger::Stats Ledger::stats() const {
   s.refused = refused_;
   s.recovered = recovered_.size();
   s.spooled = spooled_;
+  s.groups = groups_;
   s.shipped = shipped_;
   s.duplicates = duplicates_;
   s.ship_failures = ship_failures_;
@@ -204,6 +205,7 @@ void Ledger::writer_loop() {
       if (error.empty()) {
         spooled_ += n;
         written_ += n;
+        ++groups_;
         if (failed) ledger_log().info("spool {}: writes work again", options_.spool_dir);
         warning.reset();
         break;

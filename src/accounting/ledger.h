@@ -77,6 +77,7 @@ class Ledger {
     uint64_t refused = 0;        // record() calls that returned false
     uint64_t recovered = 0;      // unshipped rows found in the spool at construction
     uint64_t spooled = 0;        // rows fsynced since construction
+    uint64_t groups = 0;         // group commits (one spool fsync each)
     uint64_t shipped = 0;        // rows committed to the store (new ones and duplicates)
     uint64_t duplicates = 0;     // of those, rows the store already had
     uint64_t ship_failures = 0;  // failed ship attempts (each retried)
@@ -132,6 +133,7 @@ class Ledger {
   uint64_t recorded_ = 0;
   uint64_t refused_ = 0;
   uint64_t spooled_ = 0;
+  uint64_t groups_ = 0;
   uint64_t shipped_ = 0;
   uint64_t duplicates_ = 0;
   uint64_t ship_failures_ = 0;
