@@ -146,7 +146,7 @@ Ledger::Stats Ledger::stats() const {
   s.skipped = skipped_;
   s.pending_rows = pending_rows_;
   s.spool_bytes = unshipped_bytes_;
-  if (!pending_times_.empty()) s.oldest_unshipped = *std::min_element(pending_times_.begin(), pending_times_.end());
+  if (!pending_times_.empty()) s.oldest_unshipped = pending_times_.front();
   s.last_error = last_error_;
   return s;
 }
