@@ -139,13 +139,14 @@ Ledger::Stats Ledger::stats() const {
   s.refused = refused_;
   s.recovered = recovered_.size();
   s.spooled = spooled_;
+  s.groups = groups_;
   s.shipped = shipped_;
   s.duplicates = duplicates_;
   s.ship_failures = ship_failures_;
   s.skipped = skipped_;
   s.pending_rows = pending_rows_;
   s.spool_bytes = unshipped_bytes_;
-  if (!pending_times_.empty()) s.oldest_unshipped = *std::min_element(pending_times_.begin(), pending_times_.end());
+  if (!pending_times_.empty()) s.oldest_unshipped = pending_times_.front();
   s.last_error = last_error_;
   return s;
 }
@@ -204,6 +205,7 @@ void Ledger::writer_loop() {
       if (error.empty()) {
         spooled_ += n;
         written_ += n;
+        ++groups_;
         if (failed) ledger_log().info("spool {}: writes work again", options_.spool_dir);
         warning.reset();
         break;

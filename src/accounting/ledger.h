@@ -35,6 +35,9 @@
 
 namespace tollgate {
 
+// Disk use is at most max_spool_bytes of unshipped records (plus one row)
+// and the shipped head of the active segment (under segment_bytes plus one
+// group).
 struct LedgerOptions {
   std::string spool_dir;                  // created if missing
   uint64_t max_spool_bytes = 1ull << 30;  // unshipped bytes; at or above it record() refuses
@@ -69,7 +72,8 @@ class Ledger {
   void flush();
   // Blocks until every row recorded before the call (and every recovered
   // row) is committed in the store, or the timeout passes: true when
-  // shipped. For tests and shutdown; false at once without a store.
+  // shipped. For tests and shutdown. Without a store: true only when nothing
+  // is pending, and it never waits.
   bool wait_shipped(std::chrono::milliseconds timeout);
 
   struct Stats {
@@ -77,20 +81,22 @@ class Ledger {
     uint64_t refused = 0;        // record() calls that returned false
     uint64_t recovered = 0;      // unshipped rows found in the spool at construction
     uint64_t spooled = 0;        // rows fsynced since construction
+    uint64_t groups = 0;         // group commits (one spool fsync each)
     uint64_t shipped = 0;        // rows committed to the store (new ones and duplicates)
     uint64_t duplicates = 0;     // of those, rows the store already had
     uint64_t ship_failures = 0;  // failed ship attempts (each retried)
     uint64_t skipped = 0;        // records that could not be decoded or read back (logged)
     uint64_t pending_rows = 0;   // accepted or recovered, not shipped yet
     uint64_t spool_bytes = 0;    // queued + on disk, not shipped yet
-    std::optional<TimePoint> oldest_unshipped;  // end_time of the oldest pending row
+    std::optional<TimePoint> oldest_unshipped;  // end_time of the first pending row in line
     std::string last_error;                     // last ship failure ("" before any)
   };
   Stats stats() const;
 
   // The rows in the spool not yet shipped when this Ledger was constructed,
   // oldest first (e.g. to seed in-memory budgets after a restart). They ship
-  // like any other row. Stable for the Ledger's lifetime.
+  // like any other row. Stable for the Ledger's lifetime; held in memory, so
+  // a spool near max_spool_bytes costs about that much RAM at start.
   const std::vector<SpendRow>& recovered_unshipped() const { return recovered_; }
 
   // Writes every queued row, makes one final ship attempt (batches until the
@@ -132,6 +138,7 @@ class Ledger {
   uint64_t recorded_ = 0;
   uint64_t refused_ = 0;
   uint64_t spooled_ = 0;
+  uint64_t groups_ = 0;
   uint64_t shipped_ = 0;
   uint64_t duplicates_ = 0;
   uint64_t ship_failures_ = 0;

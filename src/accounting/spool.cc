@@ -374,7 +374,9 @@ bool Spool::write_cursor(SpoolPosition pos) {
     }
     ::close(fd);
     if (::rename(tmp.c_str(), (dir_ / kCursorName).c_str()) != 0) throw_errno("rename " + tmp.string());
-    fsync_dir(dir_);
+    // No fsync of the directory here: if a crash loses the rename, the old
+    // cursor comes back and rows are re-shipped as duplicates, which is safe.
+    // commit() syncs the directory before deleting a segment.
     return true;
   } catch (const std::exception& e) {
     ledger_log().error("spool {}: cursor not saved ({}); a restart will re-ship some rows", dir_.string(), e.what());
@@ -393,6 +395,13 @@ bool Spool::commit(SpoolPosition end) {
         shipped.push_back(it->first);
         it = segments_.erase(it);
       }
+    }
+  }
+  if (!shipped.empty()) {
+    try {
+      fsync_dir(dir_);  // the new cursor is durable before old segments go
+    } catch (const std::exception& e) {
+      ledger_log().warn("spool {}: {}", dir_.string(), e.what());
     }
   }
   for (uint64_t seq : shipped) {

@@ -4,8 +4,10 @@
 // On disk, a directory of segment files "segment-<20 digits>.spool", each a
 // sequence of records framed as [u32 length][u32 crc32(payload)][payload]
 // (little-endian), plus a "cursor" file holding the shipped position
-// (segment, offset), replaced atomically (temp file + fsync + rename + fsync
-// of the directory). Segments wholly before the cursor are deleted.
+// (segment, offset), replaced atomically (temp file + fsync + rename; the
+// directory is fsynced before a shipped segment is deleted, not per cursor
+// write: a lost rename only brings back an older cursor, i.e. duplicates the
+// store ignores). Segments wholly before the cursor are deleted.
 //
 // Opening recovers from a crash: every segment at or after the cursor is
 // scanned; a torn or corrupt tail (short frame, bad length, bad crc) is

@@ -69,7 +69,9 @@ TEST(Ledger, EveryFieldOfBothKindsReachesTheStoreAndSurvivesTheSpool) {
 TEST(Ledger, ConcurrentRecordersAllShipExactlyOnce) {
   ScratchDir dir;
   auto db = std::make_shared<FakeDb>();
-  Ledger ledger(test_options(dir), fake_store_factory(db));
+  LedgerOptions o = test_options(dir);
+  o.batch_rows = 500;
+  Ledger ledger(o, fake_store_factory(db));
   constexpr int kThreads = 8, kPerThread = 1000;
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
@@ -93,8 +95,10 @@ TEST(Ledger, ConcurrentRecordersAllShipExactlyOnce) {
   EXPECT_FALSE(s.oldest_unshipped.has_value());
   EXPECT_EQ(db->spend_count(), static_cast<size_t>(n));
   for (const auto& [id, count] : db->deliveries()) EXPECT_EQ(count, 1) << id;
-  // Group commit: far fewer batches than rows (each batch holds <= 50 rows).
-  EXPECT_LE(db->commits(), n);
+  EXPECT_GE(db->commits(), n / 500);
+  // Group commit: one fsync covered many rows.
+  EXPECT_GE(s.groups, 1u);
+  EXPECT_LT(s.groups, static_cast<uint64_t>(n) / 4);
 }
 
 TEST(Ledger, FlushMakesRowsDurableWithoutAStore) {
@@ -318,7 +322,9 @@ TEST(Ledger, StopWakesTheShipperFromALongBackoff) {
     ASSERT_TRUE(db->wait_calls(1));
   }
   EXPECT_LT(std::chrono::steady_clock::now() - start, 30s);
-  EXPECT_EQ(db->calls(), 2);  // the failure, then stop()'s one final attempt
+  // The failure, then stop()'s one final attempt (none more when the first
+  // failure itself landed after stop() began).
+  EXPECT_LE(db->calls(), 2);
 }
 
 }  // namespace

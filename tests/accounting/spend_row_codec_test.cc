@@ -41,6 +41,30 @@ TEST(SpoolRowCodec, KeepsBytesThatAreNotUtf8AndEmbeddedNuls) {
   expect_same_row(decode_spend_row(encode_spend_row(row)), row);
 }
 
+TEST(SpoolRowCodec, EveryLengthAndIntegerWidthRoundTrips) {
+  for (size_t len : {0u, 31u, 32u, 255u, 256u, 65535u, 65536u, 70000u}) {
+    SpendRow row = full_row(6);
+    row.api_base = std::string(len, 'a');
+    row.tags.assign(len % 20, std::string(len / 7, 't'));
+    row.metadata = {{"blob", std::string(len, 'm')}};
+    expect_same_row(decode_spend_row(encode_spend_row(row)), row);
+  }
+  for (int64_t v : {int64_t{0}, int64_t{127}, int64_t{128}, int64_t{-1}, int64_t{-32}, int64_t{-33},
+                    int64_t{INT32_MAX}, int64_t{INT32_MAX} + 1, int64_t{INT32_MIN}, int64_t{INT32_MIN} - 1,
+                    INT64_MAX, INT64_MIN}) {
+    SpendRow row = full_row(7);
+    row.prompt_tokens = v;
+    row.ttft_ms = v;
+    row.status = static_cast<int>(v);
+    row.start_time = TimePoint(SystemClock::duration(v));
+    SpendRow back = decode_spend_row(encode_spend_row(row));
+    EXPECT_EQ(back.prompt_tokens, v);
+    EXPECT_EQ(back.ttft_ms, v);
+    EXPECT_EQ(back.status, static_cast<int>(v));
+    EXPECT_EQ(back.start_time, row.start_time);
+  }
+}
+
 TEST(SpoolRowCodec, RejectsGarbage) {
   EXPECT_THROW(decode_spend_row("not msgpack at all"), std::runtime_error);
   EXPECT_THROW(decode_spend_row(""), std::runtime_error);
