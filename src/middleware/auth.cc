@@ -12,6 +12,16 @@ std::array<unsigned char, 32> sha256(std::string_view s) {
   return out;
 }
 
+Principal virtual_principal(const std::shared_ptr<const KeyRecord>& rec, const Directory& dir) {
+  Principal p;
+  p.key_name = rec->key_alias.empty() ? rec->key_name : rec->key_alias;
+  p.key_prefix = rec->key_name;
+  p.key = rec;
+  if (!rec->team_id.empty()) p.team = dir.team(rec->team_id);
+  if (!rec->user_id.empty()) p.user = dir.user(rec->user_id);
+  return p;
+}
+
 }  // namespace
 
 std::string key_prefix(const std::string& key) {
@@ -56,11 +66,20 @@ std::string AuthMiddleware::presented_key(const RequestContext& ctx) {
 }
 
 boost::asio::awaitable<Decision> AuthMiddleware::on_request(RequestContext& ctx) {
-  if (config_->open_access() && !directory_) {
-    ctx.principal = Principal{"anonymous", "", {}, false};
+  const std::string key = presented_key(ctx);
+  if (config_->open_access()) {
+    // No master key and no static keys: everyone is admitted. A virtual key,
+    // when one is presented, still brings its limits and its ledger identity.
+    if (directory_ && !key.empty()) {
+      const auto dir = directory_->get();
+      if (auto rec = dir->key_by_hash(sha256_hex(key)); rec && !rec->blocked) {
+        ctx.principal = virtual_principal(rec, *dir);
+        co_return std::nullopt;
+      }
+    }
+    ctx.principal = Principal{"anonymous", "", {}, false, nullptr, nullptr, nullptr};
     co_return std::nullopt;
   }
-  const std::string key = presented_key(ctx);
   if (key.empty()) {
     co_return ApiError::unauthorized(
         "Missing API key. Send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'.");
@@ -82,15 +101,8 @@ boost::asio::awaitable<Decision> AuthMiddleware::on_request(RequestContext& ctx)
       if (rec->expires && *rec->expires <= now_()) {
         co_return ApiError::unauthorized("This API key has expired.", "key_expired");
       }
-      Principal p;
-      p.key_name = rec->key_alias.empty() ? rec->key_name : rec->key_alias;
-      p.key_prefix = rec->key_name;
-      p.key = rec;
-      if (!rec->team_id.empty()) {
-        p.team = dir->team(rec->team_id);
-        if (p.team && p.team->blocked) co_return ApiError::unauthorized("This API key's team is blocked.", "team_blocked");
-      }
-      if (!rec->user_id.empty()) p.user = dir->user(rec->user_id);
+      Principal p = virtual_principal(rec, *dir);
+      if (p.team && p.team->blocked) co_return ApiError::unauthorized("This API key's team is blocked.", "team_blocked");
       ctx.principal = std::move(p);
       co_return std::nullopt;
     }
