@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Tollgate needs to build and test.
 # Idempotent: packages already present are skipped, so a second run is fast.
-# Options: --test (node/npm for the SDK end-to-end test), --bench (nginx, wrk).
+# Options: --test (node/npm for the SDK end-to-end test, PostgreSQL for the store
+# tests), --bench (nginx, wrk).
 set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake ninja-build ccache pkg-config
@@ -13,7 +14,9 @@ BENCH_PKGS=(nginx-light wrk)
 want=("${BUILD_PKGS[@]}")
 for arg in "$@"; do
   case "$arg" in
-    --test) command -v node >/dev/null && command -v npm >/dev/null || want+=("${TEST_PKGS[@]}") ;;
+    --test)
+      command -v node >/dev/null && command -v npm >/dev/null || want+=("${TEST_PKGS[@]}")
+      want+=(postgresql) ;;
     --bench) want+=("${BENCH_PKGS[@]}") ;;
     *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
   esac

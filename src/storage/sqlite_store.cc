@@ -1,0 +1,158 @@
+#include "storage/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include "storage/sql_rows.h"
+
+namespace tollgate::storage {
+namespace {
+// Multi-row INSERTs make statements of many shapes; keep the cache bounded.
+constexpr std::size_t kMaxCachedStatements = 128;
+}  // namespace
+
+SqliteStore::SqliteStore(const std::string& path) {
+  int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw StoreError(StoreError::Kind::unavailable, "sqlite: cannot open " + path + ": " + msg);
+  }
+  sqlite3_extended_result_codes(db_, 1);
+  sqlite3_busy_timeout(db_, 10000);
+  try {
+    // WAL lets readers (snapshots) run beside the ledger writer; NORMAL sync is
+    // durable across application crashes, and the spool covers power loss.
+    if (path != ":memory:") exec_script("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+    exec_script("PRAGMA foreign_keys = ON;");
+  } catch (...) {
+    sqlite3_close(db_);
+    throw;
+  }
+}
+
+SqliteStore::~SqliteStore() {
+  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  sqlite3_close(db_);
+}
+
+void SqliteStore::fail(int rc, const std::string& what) {
+  std::string msg = "sqlite: " + what + ": " + sqlite3_errmsg(db_);
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT: throw StoreError(StoreError::Kind::conflict, msg);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_FULL:
+    case SQLITE_READONLY: throw StoreError(StoreError::Kind::unavailable, msg);
+    default: throw StoreError(StoreError::Kind::internal, msg);
+  }
+}
+
+void SqliteStore::exec_script(const std::string& sql) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    fail(rc, msg);
+  }
+}
+
+sqlite3_stmt* SqliteStore::prepare(const std::string& sql) {
+  auto it = statements_.find(sql);
+  if (it != statements_.end()) return it->second;
+  if (statements_.size() >= kMaxCachedStatements) {
+    for (auto& [text, stmt] : statements_) sqlite3_finalize(stmt);
+    statements_.clear();
+  }
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
+                              nullptr);
+  if (rc != SQLITE_OK) fail(rc, "prepare");
+  statements_.emplace(sql, stmt);
+  return stmt;
+}
+
+SqlResult SqliteStore::exec(const std::string& sql, const std::vector<SqlParam>& params) {
+  sqlite3_stmt* stmt = prepare(sql);
+  struct Reset {
+    sqlite3_stmt* s;
+    ~Reset() {
+      sqlite3_reset(s);
+      sqlite3_clear_bindings(s);
+    }
+  } reset{stmt};
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const std::string name = "$" + std::to_string(i + 1);
+    int index = sqlite3_bind_parameter_index(stmt, name.c_str());
+    if (index == 0) continue;  // this statement does not use the parameter
+    int rc = std::visit(
+        [&](const auto& v) -> int {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::nullptr_t>) return sqlite3_bind_null(stmt, index);
+          else if constexpr (std::is_same_v<T, std::string>)
+            return sqlite3_bind_text(stmt, index, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+          else if constexpr (std::is_same_v<T, int64_t>) return sqlite3_bind_int64(stmt, index, v);
+          else return sqlite3_bind_double(stmt, index, v);
+        },
+        params[i]);
+    if (rc != SQLITE_OK) fail(rc, "bind");
+  }
+  SqlResult result;
+  const int columns = sqlite3_column_count(stmt);
+  for (;;) {
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) fail(rc, "step");
+    SqlRow row;
+    row.reserve(columns);
+    for (int c = 0; c < columns; ++c) {
+      switch (sqlite3_column_type(stmt, c)) {
+        case SQLITE_NULL: row.emplace_back(std::nullopt); break;
+        case SQLITE_FLOAT: row.emplace_back(double_text(sqlite3_column_double(stmt, c))); break;
+        default: {
+          auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
+          row.emplace_back(std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt, c))));
+        }
+      }
+    }
+    result.rows.push_back(std::move(row));
+  }
+  result.affected = sqlite3_stmt_readonly(stmt) ? 0 : sqlite3_changes64(db_);
+  return result;
+}
+
+void SqliteStore::transaction(TxMode mode, const std::function<void()>& fn) {
+  // IMMEDIATE takes the write lock up front, so two writers queue on
+  // busy_timeout instead of failing to upgrade a read lock.
+  exec_script(mode == TxMode::write ? "BEGIN IMMEDIATE" : "BEGIN");
+  try {
+    fn();
+    exec_script("COMMIT");
+  } catch (...) {
+    if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+bool SqliteStore::apply_migration(const Migration& m) {
+  bool applied = false;
+  transaction(TxMode::write, [&] {
+    exec_script(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+        "applied_at TEXT NOT NULL)");
+    if (!exec("SELECT 1 FROM schema_migrations WHERE version = $1", Params().integer(m.version).v).rows.empty()) {
+      return;
+    }
+    exec_script(m.sql);
+    exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+         Params().integer(m.version).text(m.name).time(SystemClock::now()).v);
+    applied = true;
+  });
+  return applied;
+}
+
+}  // namespace tollgate::storage

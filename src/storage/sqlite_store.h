@@ -1,0 +1,43 @@
+#pragma once
+// SqliteStore: the embedded default store, one SQLite connection (WAL,
+// busy_timeout, cached prepared statements). Money is stored as integer units
+// of 1e-10 USD. Not thread-safe, like every Store.
+
+#include <map>
+#include <string>
+
+#include "storage/sql_store.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace tollgate::storage {
+
+class SqliteStore : public SqlStore {
+ public:
+  // path: a file name or ":memory:". Throws StoreError(unavailable) when the
+  // file cannot be opened.
+  explicit SqliteStore(const std::string& path);
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+ protected:
+  Dialect dialect() const override { return Dialect::sqlite; }
+  SqlResult exec(const std::string& sql, const std::vector<SqlParam>& params) override;
+  void transaction(TxMode mode, const std::function<void()>& fn) override;
+  bool apply_migration(const Migration& m) override;
+  SqlParam money_param(int64_t units) const override { return units; }
+  int64_t money_value(const std::string& stored) const override { return stored.empty() ? 0 : std::stoll(stored); }
+  std::string day_expr(const std::string& column) const override { return "substr(" + column + ", 1, 10)"; }
+
+ private:
+  sqlite3_stmt* prepare(const std::string& sql);
+  void exec_script(const std::string& sql);
+  [[noreturn]] void fail(int rc, const std::string& what);
+
+  sqlite3* db_ = nullptr;
+  std::map<std::string, sqlite3_stmt*> statements_;
+};
+
+}  // namespace tollgate::storage
