@@ -1,6 +1,9 @@
 // The admin API through the real server, against SQLite and PostgreSQL:
 // a new user's flow, key states, privilege escalation attempts, hostile input.
 
+#include <filesystem>
+#include <fstream>
+
 #include "server/money_fixture.h"
 
 namespace tollgate::test {
