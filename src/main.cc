@@ -1,6 +1,7 @@
 // tollgate: command line entry point.
 //   tollgate [--config FILE] [--listen HOST:PORT]   serve
 //   tollgate check --config FILE                    validate and exit
+//   tollgate migrate [--database URL]               apply schema migrations
 //   tollgate --version | --help
 
 #include <csignal>
@@ -14,6 +15,7 @@
 
 #include "observability/access_log.h"
 #include "server/gateway.h"
+#include "storage/migrate_command.h"
 #include "tollgate/config_loader.h"
 
 namespace {
@@ -23,6 +25,7 @@ constexpr const char* kUsage = R"(tollgate - an OpenAI-compatible LLM gateway
 Usage:
   tollgate [--config FILE] [--listen HOST:PORT]   start the gateway
   tollgate check [--config FILE]                  validate a config file and exit
+  tollgate migrate [--database URL]               apply database migrations ($TOLLGATE_DATABASE)
   tollgate --version                              print the version
   tollgate --help                                 print this help
 
@@ -64,6 +67,7 @@ int fail_usage(const std::string& msg) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "migrate") return tollgate::migrate_command(argc, argv);
   Args args;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];

@@ -9,6 +9,7 @@
 // time. Calls block; the gateway makes them only on DbPool threads, never on
 // an I/O thread. Failures throw StoreError (connection lost, constraint
 // violated...); "not found" is a normal result, not an error.
+// Times are kept with microsecond precision (UTC); money is exact to 1e-10 USD.
 
 #include <chrono>
 #include <cstdint>
@@ -43,7 +44,10 @@ struct Limits {
   std::optional<double> max_budget;   // USD per budget period (or lifetime)
   std::optional<double> soft_budget;  // USD; crossing it only alerts
   std::string budget_duration;        // "", "30s", "10m", "1h", "1d", "7d", "30d", "1mo"
-  std::optional<TimePoint> budget_reset_at;  // next reset; set when a duration is
+  std::optional<TimePoint> budget_reset_at;  // next reset; when a record is inserted
+                                             // with a duration but no reset time, the
+                                             // store sets it to one period after created_at
+                                             // (end users: after the upsert)
   std::optional<int64_t> rpm_limit;
   std::optional<int64_t> tpm_limit;
   std::optional<int64_t> max_parallel_requests;
@@ -210,7 +214,10 @@ class Store {
 
   // Writes return false when the object is missing (update/delete) or
   // already exists (insert, also for a duplicate token_hash or key_alias).
-  // Each write records its audit event in the same transaction.
+  // Each write records its audit event in the same transaction (only when it
+  // changed something) and bumps change_version. Updates keep spend,
+  // created_at and created_by (the ledger and the insert own them); an update
+  // that takes another key's alias throws StoreError(conflict).
   virtual bool insert_key(const KeyRecord& key, const AuditEvent& audit) = 0;
   virtual bool update_key(const KeyRecord& key, const AuditEvent& audit) = 0;  // by key_id
   virtual bool delete_key(const std::string& key_id, const AuditEvent& audit) = 0;
@@ -254,9 +261,13 @@ class Store {
   // rows go to their own table, equally idempotent.
   virtual ShipResult ship(const std::vector<SpendRow>& rows) = 0;
 
+  // Ordered by start_time, request_id; cost_usd comes back with 10 places.
   virtual std::vector<SpendRow> spend_logs(const SpendQuery& q) = 0;
   virtual std::vector<SpendRow> rejections(const SpendQuery& q) = 0;
+  // From spend_logs (exact); failed = status >= 400 or error_type set; days
+  // are UTC; ordered by group.
   virtual std::vector<ReportRow> spend_report(const ReportQuery& q) = 0;
+  // Newest first.
   virtual std::vector<AuditEvent> audit_events(const std::string& object_id, int limit) = 0;
 
   // Budget periods: every key, team, user and end user whose budget_reset_at

@@ -72,6 +72,8 @@ PgStore::PgStore(const std::string& url) {
     // UTC so timestamps read and write as "YYYY-MM-DD HH:MM:SS.ffffff+00";
     // warnings only, so NOTICEs (e.g. "already exists, skipping") stay quiet.
     setup.exec("SET TIME ZONE 'UTC'; SET datestyle = 'ISO'; SET client_min_messages = warning");
+  } catch (const pqxx::broken_connection& e) {
+    throw StoreError(StoreError::Kind::unavailable, std::string("postgresql: cannot connect: ") + e.what());
   } catch (...) {
     try {
       rethrow_as_store_error();
