@@ -34,7 +34,8 @@ struct CallerBounds {
 
 CallerBounds bounds_of(const Principal& p);
 
-// May `caller` call this admin route at all? (403 otherwise.)
+// May `caller` call this admin route at all? (403 otherwise.) The */info
+// routes are open to every virtual key, for its own objects.
 bool may_call(const Principal& caller, std::string_view route);
 
 // nullopt when `models`, `limits` (and `routes`/`expires` when given) fit

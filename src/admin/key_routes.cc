@@ -2,7 +2,6 @@
 
 #include "admin/admin_api.h"
 #include "admin/records_json.h"
-#include "middleware/policy.h"
 
 namespace tollgate {
 
@@ -195,7 +194,7 @@ asio::awaitable<AdminReply> AdminApi::key_info(Call& c) {
   // Anyone may read their own key; other keys need the admin rights on them.
   const bool own = found->key_id == c.bounds.key_id;
   if (!own) {
-    if (!c.bounds.master && !routes_allow(c.caller.key ? c.caller.key->allowed_routes : std::vector<std::string>{}, "/key/update")) {
+    if (!may_call(c.caller, "/key/update")) {
       co_return error_reply(ApiError::forbidden("You may only read your own key.", "not_allowed"));
     }
     if (auto e = check_key_access(c.bounds, *found, false)) co_return error_reply(*e);

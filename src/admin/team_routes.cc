@@ -121,6 +121,8 @@ asio::awaitable<AdminReply> AdminApi::team_info(Call& c) {
   const std::string id = c.query.count("team_id") ? c.query.at("team_id") : c.bounds.team_id;
   if (id.empty()) co_return error_reply(ApiError::bad_request("Missing 'team_id' query parameter.", "team_id", "missing_required_parameter"));
   if (auto e = check_team_access(c.bounds, id)) co_return error_reply(*e);
+  // Members see their team; its keys are listed only to those who manage keys.
+  const bool manager = may_call(c.caller, "/key/update");
   std::optional<TeamRecord> team;
   std::vector<KeyRecord> keys;
   std::function<void(Store&)> load = [&](Store& s) {
@@ -130,7 +132,9 @@ asio::awaitable<AdminReply> AdminApi::team_info(Call& c) {
   co_await db(load);
   if (!team) co_return error_reply(team_not_found());
   json key_list = json::array();
-  for (const auto& k : keys) key_list.push_back(key_json(k));
+  if (manager) {
+    for (const auto& k : keys) key_list.push_back(key_json(k));
+  }
   co_return json_reply({{"team_id", id}, {"team_info", team_json(*team)}, {"keys", key_list}});
 }
 

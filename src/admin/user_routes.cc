@@ -151,6 +151,7 @@ asio::awaitable<AdminReply> AdminApi::user_info(Call& c) {
   if (!user) co_return error_reply(user_not_found());
   const bool own = c.caller.key && c.caller.key->user_id == id;
   if (!own) {
+    if (!may_call(c.caller, "/user/update")) co_return error_reply(ApiError::forbidden("You may only read your own user.", "not_allowed"));
     if (auto e = check_user_access(c.bounds, *user)) co_return error_reply(*e);
   }
   json key_list = json::array();

@@ -76,8 +76,24 @@ TEST_P(LedgerTest, TwoHundredConcurrentRequestsSettleWithinABudgetForTen) {
   ASSERT_TRUE(k);
   EXPECT_LE(k->spend, budget);
   EXPECT_NEAR(k->spend, 10 * (12 * 1.0 + 900 * 2.0) / 1e6, 1e-9);
-  // The spent budget keeps refusing; a cheaper request that fits is admitted.
-  EXPECT_EQ(chat(key, body).status, 400);
+  // What is left (half a worst case plus the difference between the worst
+  // cases and the real costs) admits a few more one at a time, then refuses.
+  gate->open();
+  int more = 0;
+  for (; more < 20; ++more) {
+    auto r = chat(key, body);
+    if (r.status != 200) {
+      EXPECT_EQ(r.status, 400);
+      break;
+    }
+  }
+  EXPECT_LT(more, 20);
+  const double actual = (12 * 1.0 + 900 * 2.0) / 1e6;
+  int expected_more = 0;
+  for (double spent = 10 * actual; spent + worst <= budget + 1e-12; spent += actual) ++expected_more;
+  EXPECT_EQ(more, expected_more);
+  ship_all();
+  EXPECT_LE(store()->find_key(gen.json()["key_id"])->spend, budget);
 }
 
 TEST_P(LedgerTest, EveryRequestThatReachedTheRouterHasExactlyOneRow) {
