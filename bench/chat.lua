@@ -4,6 +4,9 @@
 wrk.method = "POST"
 wrk.path = "/v1/chat/completions"
 wrk.headers["Content-Type"] = "application/json"
+-- BENCH_KEY: a virtual key, for the run with auth, limits, budgets and the ledger on.
+local key = os.getenv("BENCH_KEY")
+if key and key ~= "" then wrk.headers["Authorization"] = "Bearer " .. key end
 wrk.body = '{"model":"bench-model","messages":[{"role":"user","content":"Say hello in five words."}],"max_tokens":16}'
 
 function done(summary, latency, requests)

@@ -17,6 +17,8 @@
 #   BENCH_IDLE_WAIT=30     seconds to wait for the CPUs to be < 20% busy before measuring
 #   BENCH_RENICE=0         as root, do not raise the bench's priority (default: nice -20)
 #   BENCH_KEEP=1           keep the temp dir (configs, logs) and print its path
+#   BENCH_DATABASE_URL=... the database of the "money" run (default: an SQLite file) and, when
+#                          set, the ledger bench: rows/s recorded and shipped into it
 # Exit status: 0 all targets met (or gateway skipped), 1 a target missed, 2 setup failed.
 set -euo pipefail
 
@@ -263,6 +265,46 @@ EOF
   fi
 fi
 
+# ---------------------------------------------------------------- gateway with money on
+# The same gateway with a master key, a database (BENCH_DATABASE_URL, default an
+# SQLite file), and a virtual key with rate limits, a parallel limit and a team
+# budget: every request is authenticated, rate-limited, reserves and settles a
+# budget and writes a ledger row that ships to the database.
+MONEY_STATUS=skipped
+if [[ "$GATEWAY_STATUS" == ok ]]; then
+  MONEY_PORT=$(free_port) || die "no free port"
+  MONEY_DB=${BENCH_DATABASE_URL:-sqlite://$WORK/money.db}
+  cat >"$WORK/money.yaml" <<EOF
+server: {listen: "127.0.0.1:$MONEY_PORT", threads: 1}
+logging: {level: warn}
+master_key: "sk-bench-master-0123456789abcdef"
+database: "$MONEY_DB"
+ledger: {spool_dir: "$WORK/spool"}
+providers:
+  - {name: mock-upstream, type: openai_compatible, base_url: "http://127.0.0.1:$MOCK_PORT/v1", api_key: "bench"}
+models:
+  - name: bench-model
+    deployments: [{provider: mock-upstream, model: bench-model}]
+    price: {input_per_million: 1.0, output_per_million: 2.0}
+EOF
+  "$GATEWAY_BIN" --config "$WORK/money.yaml" >"$WORK/money.log" 2>&1 &
+  MONEY_PID=$!
+  PIDS+=("$MONEY_PID")
+  M="Authorization: Bearer sk-bench-master-0123456789abcdef"
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$MONEY_PORT/health/readiness" >/dev/null && break; sleep 0.1; done
+  TEAM=$(curl -sf "http://127.0.0.1:$MONEY_PORT/team/new" -H "$M" -d '{"team_alias":"bench","max_budget":1000000}' \
+    | sed -n 's/.*"team_id":"\([^"]*\)".*/\1/p')
+  BENCH_KEY=$(curl -sf "http://127.0.0.1:$MONEY_PORT/key/generate" -H "$M" \
+    -d "{\"team_id\":\"$TEAM\",\"max_budget\":1000000,\"rpm_limit\":100000000,\"tpm_limit\":100000000000,\"max_parallel_requests\":100000}" \
+    | sed -n 's/.*"key":"\(sk-[^"]*\)".*/\1/p')
+  if [[ -n "$BENCH_KEY" ]]; then
+    MONEY_STATUS=ok
+    log "gateway with money on, on 127.0.0.1:$MONEY_PORT (pid $MONEY_PID, ${MONEY_DB%%:*})"
+  else
+    MONEY_STATUS="could not create a key"; tail -n 20 "$WORK/money.log" >&2
+  fi
+fi
+
 # ---------------------------------------------------------------- measure
 PORT[direct]=$MOCK_PORT; PID[direct]=$MOCK_PID
 PORT[nginx]=$NGINX_PORT; PID[nginx]=$NGINX_WORKER
@@ -281,6 +323,12 @@ done
 if ((BUSY > 20)); then log "warning: the machine is ${BUSY}% busy before the bench; numbers will be noisy"; fi
 
 for t in "${TARGETS[@]}"; do throughput "$t"; done
+if [[ "$MONEY_STATUS" == ok ]]; then
+  PORT[money]=$MONEY_PORT
+  export BENCH_KEY
+  throughput money
+  export BENCH_KEY=""
+fi
 # Sequential runs alternate between targets, so that drift (CPU frequency, neighbours)
 # spreads over all of them; each percentile reported is the median of the rounds.
 ROUNDS=3
@@ -316,6 +364,10 @@ mb() { awk -v k="${R[$1]:-}" 'BEGIN { if (k == "") print "-"; else printf "%.1f 
       "$t" "$(g "$t.rps32")" "$(g "$t.p50")" "$(g "$t.p99")" "$(g "$t.ttfb50")" "$(g "$t.ttfb99")" \
       "$(g "$t.stream50")" "$(g "$t.rps128")" "$(mb "$t.rss128")" "$(( ${R[$t.err32]:-0} + ${R[$t.err128]:-0} ))"
   done
+  if [[ -n "${R[money.rps32]:-}" ]]; then
+    printf '%-8s | %9s | (virtual key auth, rpm/tpm/parallel limits, key + team budgets, ledger rows to %s; %s errors)\n' \
+      money "$(g money.rps32)" "${MONEY_DB%%:*}" "${R[money.err32]:-0}"
+  fi
   echo "(latencies in microseconds; RSS@128: peak VmRSS while 128 connections are active;"
   echo " direct = the mock itself, nginx = its worker; errors = non-2xx + socket errors under wrk)"
   echo
@@ -335,6 +387,13 @@ added_check() {
       "$(awk -v g="$ga" -v n="$na" 'BEGIN { if (n > 0) printf "%.2fx", g / n; else print "n/a" }')"
   fi
 }
+
+# Ledger: sustained rows per second recorded and shipped into the database.
+if [[ -n "${BENCH_DATABASE_URL:-}" ]] && cmake --build "$BUILD" --target bench_ledger >"$WORK/build-ledger.log" 2>&1; then
+  log "ledger: 100000 rows into ${BENCH_DATABASE_URL%%:*}"
+  timeout 300 "$BUILD/bench/bench_ledger" --url "$BENCH_DATABASE_URL" --rows 100000 --threads 4 --dir "$WORK/ledger" \
+    2>&1 | tee -a "$WORK/table.txt" || true
+fi
 
 RC=0
 if [[ "$GATEWAY_STATUS" == skipped ]]; then

@@ -9,7 +9,7 @@ BUILD_PKGS=(build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev
   libgtest-dev libgmock-dev libsqlite3-dev libpqxx-dev ca-certificates curl)
 TEST_PKGS=(nodejs npm)
-BENCH_PKGS=(nginx-light wrk)
+BENCH_PKGS=(nginx-light wrk curl)
 
 want=("${BUILD_PKGS[@]}")
 for arg in "$@"; do
