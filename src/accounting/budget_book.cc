@@ -16,7 +16,7 @@ struct Period {
   seconds unit{0};  // fixed-length units only
 };
 
-// Private parse so this branch links without the store's next_budget_reset.
+// The one parser of budget durations (store.h's next_budget_reset uses it).
 std::optional<Period> parse_period(const std::string& d) {
   size_t i = 0;
   int64_t n = 0;
