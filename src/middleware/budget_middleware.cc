@@ -150,10 +150,17 @@ boost::asio::awaitable<Decision> BudgetMiddleware::on_request(RequestContext& ct
                                                                                    : config_->router.total_ms + 60'000);
   auto result = book_->reserve(scopes, amount, ttl);
   if (auto* denial = std::get_if<BudgetBook::Denial>(&result)) {
+    // Name the budget as its owner knows it: the alias when there is one.
+    std::string name = describe(denial->scope);
+    if (p.key && denial->scope == "key:" + p.key->key_id && !p.key->key_alias.empty()) {
+      name = "key '" + p.key->key_alias + "'";
+    } else if (p.team && denial->scope == "team:" + p.team->team_id && !p.team->team_alias.empty()) {
+      name = "team '" + p.team->team_alias + "'";
+    }
     co_return ApiError::budget_exceeded(fmt::format(
         "Budget exceeded for {}: ${:.6f} spent and ${:.6f} reserved by requests in flight, of a ${:.6f} budget; this "
         "request may cost up to ${:.6f}.",
-        describe(denial->scope), denial->spent, denial->reserved, denial->max_budget, denial->requested));
+        name, denial->spent, denial->reserved, denial->max_budget, denial->requested));
   }
   ctx.budget_reservation = std::get<BudgetBook::Reservation>(result).id;
   ctx.reserved_usd = amount;

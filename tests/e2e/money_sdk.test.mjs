@@ -105,6 +105,7 @@ test('team, key, rate limit, budget and spend report', async () => {
   const info = await admin('GET', `/key/info?key=${encodeURIComponent(key)}`);
   assert.equal(info.json().info.key_alias, 'alice');
   assert.ok(!info.text.includes(key), 'key/info never returns the key itself');
+  assert.ok(!gateway.logs().includes(key), 'the gateway never logs a key');
 });
 
 test('a wrong key is refused and the admin API needs the master key', async () => {

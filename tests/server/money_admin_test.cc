@@ -233,6 +233,37 @@ TEST_P(AdminApiTest, HostileInputIsStoredVerbatimAndNeverLeaksKeys) {
   }
 }
 
+TEST_P(AdminApiTest, ParallelAndTokenLimitsAnswer429) {
+  TOLLGATE_REQUIRE_DATABASE(*db);
+  start_money();
+  auto gate = Gate::make();
+  upstream.enqueue(FakeResponse::json(200, completion_json("held")).hold_until(gate));
+  upstream.set_default_response(FakeResponse::json(200, completion_json("hi")));
+  const std::string key = admin("POST", "/key/generate", {{"max_parallel_requests", 1}}).json()["key"];
+  std::thread first([&] { EXPECT_EQ(chat(key).status, 200); });
+  ASSERT_TRUE(upstream.wait_for_requests(1));
+  auto second = chat(key);
+  EXPECT_EQ(second.status, 429) << second.body;
+  EXPECT_NE(second.json()["error"]["message"].get<std::string>().find("max_parallel_requests"), std::string::npos);
+  gate->open();
+  first.join();
+  EXPECT_EQ(chat(key).status, 200);  // the slot came back
+
+  // 2000 tokens a minute: each request is estimated at a few tokens, and the
+  // fake reports 1500. After two corrections 3000 tokens are charged, so the
+  // third request of the minute is refused.
+  const std::string tkey = admin("POST", "/key/generate", {{"tpm_limit", 2000}}).json()["key"];
+  auto a = chat(tkey);
+  ASSERT_EQ(a.status, 200);
+  EXPECT_EQ(a.header("x-ratelimit-limit-tokens"), "2000");
+  ASSERT_EQ(chat(tkey).status, 200);
+  auto b = chat(tkey);
+  EXPECT_EQ(b.status, 429) << b.body;
+  EXPECT_NE(b.json()["error"]["message"].get<std::string>().find("tokens per minute"), std::string::npos);
+  advance(std::chrono::seconds(60));
+  EXPECT_EQ(chat(tkey).status, 200);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, AdminApiTest, ::testing::Values("sqlite", "postgresql"), param_name);
 
 }  // namespace
