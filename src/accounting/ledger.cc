@@ -109,7 +109,9 @@ bool Ledger::record(SpendRow row) {
 
 bool Ledger::accepting() const {
   std::lock_guard lk(mu_);
-  return !stopping_ && unshipped_bytes_ < options_.max_spool_bytes;
+  // New work stops at 90% of the bound: the last tenth is kept for the rows
+  // of requests already in flight, which record() still takes.
+  return !stopping_ && unshipped_bytes_ < options_.max_spool_bytes - options_.max_spool_bytes / 10;
 }
 
 void Ledger::flush() {

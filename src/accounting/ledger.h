@@ -65,7 +65,9 @@ class Ledger {
   // keeping nothing, when the spool is at its bound, after stop(), or for a
   // row too large to spool: the caller refuses new work (503).
   bool record(SpendRow row);
-  // False while record() would refuse for lack of space (or after stop()).
+  // Whether to admit new requests: false once the unshipped bytes reach 90%
+  // of max_spool_bytes (or after stop()). The last tenth is headroom for the
+  // rows of requests already admitted, which record() takes up to the bound.
   bool accepting() const;
 
   // Blocks until every row recorded before the call is fsynced in the spool.

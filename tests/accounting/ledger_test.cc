@@ -251,11 +251,15 @@ TEST(Ledger, RefusesAtTheBoundAndAcceptsAgainOnceShipped) {
   o.max_spool_bytes = 20 * 1024;
   Ledger ledger(o, fake_store_factory(db));
   int accepted = 0;
+  int admitting_until = -1;  // new requests stop being admitted before rows are refused
   while (ledger.record(full_row(accepted))) {
     ++accepted;
+    if (admitting_until < 0 && !ledger.accepting()) admitting_until = accepted;
     ASSERT_LT(accepted, 10000);
   }
   EXPECT_GT(accepted, 10);
+  EXPECT_GT(admitting_until, 0);
+  EXPECT_LT(admitting_until, accepted);  // the last tenth is headroom for requests in flight
   EXPECT_FALSE(ledger.accepting());
   auto full = ledger.stats();
   EXPECT_EQ(full.refused, 1u);
