@@ -60,8 +60,12 @@ class MoneyTest : public GatewayTest, public ::testing::WithParamInterface<std::
     return c.post_json("/v1/chat/completions", body, headers);
   }
 
-  // Waits (bounded) until every row recorded so far is in the database.
-  void ship_all() { ASSERT_TRUE(gateway->state().ledger->wait_shipped(std::chrono::seconds(20))); }
+  // Waits (bounded) until every row recorded so far is in the database. The
+  // bound is generous: after an outage under full load tens of thousands of
+  // rows wait in the spool (a sanitizer build ships them slowly).
+  void ship_all(std::chrono::seconds bound = std::chrono::seconds(20)) {
+    ASSERT_TRUE(gateway->state().ledger->wait_shipped(bound));
+  }
 
   std::unique_ptr<Store> store() { return store_factory(db->url())(); }
 

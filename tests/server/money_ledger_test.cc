@@ -178,7 +178,7 @@ TEST_P(LedgerTest, DatabaseOutageWithRestartLosesNothing) {
   EXPECT_GT(gateway->state().ledger->stats().pending_rows, 0u);
   proxy.set_down(false);
   send(20);
-  ship_all();
+  ship_all(std::chrono::seconds(200));
 
   auto rows = all_spend_rows();
   std::map<std::string, int> count;
