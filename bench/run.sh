@@ -17,6 +17,7 @@
 #   BENCH_IDLE_WAIT=30     seconds to wait for the CPUs to be < 20% busy before measuring
 #   BENCH_RENICE=0         as root, do not raise the bench's priority (default: nice -20)
 #   BENCH_KEEP=1           keep the temp dir (configs, logs) and print its path
+#   BENCH_LEDGER_BIN=...   use this bench_ledger instead of building it
 #   BENCH_DATABASE_URL=... the database of the "money" run (default: an SQLite file) and, when
 #                          set, the ledger bench: rows/s recorded and shipped into it
 # Exit status: 0 all targets met (or gateway skipped), 1 a target missed, 2 setup failed.
@@ -389,9 +390,11 @@ added_check() {
 }
 
 # Ledger: sustained rows per second recorded and shipped into the database.
-if [[ -n "${BENCH_DATABASE_URL:-}" ]] && cmake --build "$BUILD" --target bench_ledger >"$WORK/build-ledger.log" 2>&1; then
+LEDGER_BIN=${BENCH_LEDGER_BIN:-$BUILD/bench/bench_ledger}
+if [[ -n "${BENCH_DATABASE_URL:-}" ]] && { [[ -n "${BENCH_LEDGER_BIN:-}" ]] ||
+     cmake --build "$BUILD" --target bench_ledger >"$WORK/build-ledger.log" 2>&1; }; then
   log "ledger: 100000 rows into ${BENCH_DATABASE_URL%%:*}"
-  timeout 300 "$BUILD/bench/bench_ledger" --url "$BENCH_DATABASE_URL" --rows 100000 --threads 4 --dir "$WORK/ledger" \
+  timeout 300 "$LEDGER_BIN" --url "$BENCH_DATABASE_URL" --rows 100000 --threads 4 --dir "$WORK/ledger" \
     2>&1 | tee -a "$WORK/table.txt" || true
 fi
 
