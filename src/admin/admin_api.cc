@@ -159,6 +159,12 @@ asio::awaitable<AdminReply> AdminApi::handle(const RequestContext& ctx, http::ve
                                        "; use " + std::string(http::to_string(found->method)) + ".",
                                    {}, {}});
   }
+  if (ctx.principal && !ctx.principal->is_master && !ctx.principal->key && ctx.principal->key_name == "anonymous") {
+    co_return error_reply(ApiError::forbidden(
+        "The admin API needs the master key, and none is configured: set master_key in the config (config/example.yaml "
+        "reads it from TOLLGATE_MASTER_KEY).",
+        "not_allowed"));
+  }
   if (!ctx.principal || !may_call(*ctx.principal, path)) {
     co_return error_reply(ApiError::forbidden("This key may not call " + path +
                                                   ": use the master key or a key whose allowed_routes include it.",
