@@ -62,9 +62,8 @@ std::vector<BudgetScope> budget_scopes(const Config& config, const Directory& di
                                        const std::string& end_user) {
   std::vector<BudgetScope> scopes;
   if (!key_id.empty()) {
-    // Keys are indexed by hash; the principal carries the record, so look it up by id only when needed.
-    Limits none;
-    scopes.push_back(scope_of("key:" + key_id, none, 0));
+    auto k = dir.key_by_id(key_id);
+    scopes.push_back(scope_of("key:" + key_id, k ? k->limits : Limits{}, k ? k->spend : 0));
   }
   if (!team_id.empty()) {
     auto t = dir.team(team_id);
@@ -136,9 +135,7 @@ boost::asio::awaitable<Decision> BudgetMiddleware::on_request(RequestContext& ct
   const Principal& p = *ctx.principal;
   std::vector<BudgetScope> scopes;
   if (p.key) {
-    scopes.push_back(scope_of("key:" + p.key->key_id, p.key->limits, p.key->spend));
-    auto rest = budget_scopes(*config_, *dir, "", p.key->team_id, p.key->user_id, ctx.end_user);
-    scopes.insert(scopes.end(), rest.begin(), rest.end());
+    scopes = budget_scopes(*config_, *dir, p.key->key_id, p.key->team_id, p.key->user_id, ctx.end_user);
   } else {
     scopes = budget_scopes(*config_, *dir, "", "", "", ctx.end_user);
   }

@@ -8,8 +8,9 @@ std::shared_ptr<const Directory> Directory::build(Store::Snapshot snapshot) {
   auto d = std::make_shared<Directory>();
   d->version_ = snapshot.version;
   for (auto& k : snapshot.keys) {
-    auto hash = k.token_hash;
-    d->keys_.emplace(std::move(hash), std::make_shared<const KeyRecord>(std::move(k)));
+    auto rec = std::make_shared<const KeyRecord>(std::move(k));
+    d->keys_.emplace(rec->token_hash, rec);
+    d->keys_by_id_.emplace(rec->key_id, rec);
   }
   for (auto& t : snapshot.teams) {
     auto id = t.team_id;
@@ -37,6 +38,7 @@ auto find_in(const Map& m, const std::string& id) -> typename Map::mapped_type {
 }  // namespace
 
 std::shared_ptr<const KeyRecord> Directory::key_by_hash(const std::string& h) const { return find_in(keys_, h); }
+std::shared_ptr<const KeyRecord> Directory::key_by_id(const std::string& id) const { return find_in(keys_by_id_, id); }
 std::shared_ptr<const TeamRecord> Directory::team(const std::string& id) const { return find_in(teams_, id); }
 std::shared_ptr<const UserRecord> Directory::user(const std::string& id) const { return find_in(users_, id); }
 std::shared_ptr<const EndUserRecord> Directory::end_user(const std::string& id) const {

@@ -21,6 +21,7 @@ class Directory {
 
   // `token_hash`: lowercase hex SHA-256 of the presented key.
   std::shared_ptr<const KeyRecord> key_by_hash(const std::string& token_hash) const;
+  std::shared_ptr<const KeyRecord> key_by_id(const std::string& key_id) const;
   std::shared_ptr<const TeamRecord> team(const std::string& team_id) const;
   std::shared_ptr<const UserRecord> user(const std::string& user_id) const;
   std::shared_ptr<const EndUserRecord> end_user(const std::string& end_user_id) const;
@@ -30,6 +31,7 @@ class Directory {
  private:
   int64_t version_ = 0;
   std::unordered_map<std::string, std::shared_ptr<const KeyRecord>> keys_;  // by token_hash
+  std::unordered_map<std::string, std::shared_ptr<const KeyRecord>> keys_by_id_;
   std::unordered_map<std::string, std::shared_ptr<const TeamRecord>> teams_;
   std::unordered_map<std::string, std::shared_ptr<const UserRecord>> users_;
   std::unordered_map<std::string, std::shared_ptr<const EndUserRecord>> end_users_;

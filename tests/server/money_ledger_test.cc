@@ -187,6 +187,42 @@ TEST_P(LedgerTest, DatabaseOutageWithRestartLosesNothing) {
   for (const auto& id : ids) ASSERT_EQ(count[id], 1) << id;
 }
 
+// Spend that was still in the spool when the gateway restarted counts against
+// the key's budget on top of what the database already holds.
+TEST_P(LedgerTest, BudgetAfterRestartCountsStoredAndSpooledSpend) {
+  TOLLGATE_REQUIRE_DATABASE(*db);
+  if (GetParam() != "postgresql") GTEST_SKIP() << "an outage needs a database server";
+  const std::string hp = db->server_host_port();
+  TcpProxy proxy(hp.substr(0, hp.find(':')), static_cast<uint16_t>(std::stoi(hp.substr(hp.find(':') + 1))));
+  const std::string via = db->url_via("127.0.0.1:" + std::to_string(proxy.port()));
+  upstream.set_default_response(FakeResponse::json(200, usage_completion(12, 900)));
+  start_with(money_yaml(via));
+  json body = chat_body();
+  body["max_tokens"] = 1000;
+  const int64_t prompt_bound = 16 + static_cast<int64_t>(body["messages"].dump().size()) + estimate_chat_prompt_tokens(body["messages"]);
+  const double worst = (static_cast<double>(prompt_bound) * 1.0 + 1000 * 2.0) / 1e6;
+  const double actual = (12 * 1.0 + 900 * 2.0) / 1e6;
+  const double budget = 3 * actual + 0.9 * worst;  // three requests fit, a fourth does not
+  const std::string key = admin("POST", "/key/generate", {{"max_budget", budget}}).json()["key"];
+  ASSERT_EQ(chat(key, body).status, 200);
+  ASSERT_EQ(chat(key, body).status, 200);
+  ship_all();  // two requests' spend is in the database
+  proxy.set_down(true);
+  ASSERT_EQ(chat(key, body).status, 200);  // the third waits in the spool
+  gateway->shutdown();
+  gateway.reset();
+  start_with(money_yaml(via));  // restarts while the database is away
+  EXPECT_EQ(chat(key, body).status, 503);  // the key store has not been read yet
+  proxy.set_down(false);
+  ClientResponse r;
+  for (int i = 0; i < 100000; ++i) {  // until the key store is read (key_refresh_ms: 100)
+    r = chat(key, body);
+    if (r.status != 503) break;
+  }
+  EXPECT_EQ(r.status, 400) << r.body;  // 2 stored + 1 spooled: the fourth does not fit
+  EXPECT_EQ(r.json()["error"]["type"], "budget_exceeded");
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, LedgerTest, ::testing::Values("sqlite", "postgresql"), param_name);
 
 }  // namespace
