@@ -1,5 +1,7 @@
 #include "admin/records_json.h"
 
+#include "storage/sql_values.h"
+
 #include <cstdio>
 #include <ctime>
 #include <set>
@@ -9,14 +11,11 @@ namespace tollgate {
 using nlohmann::json;
 
 std::string iso8601(TimePoint t) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(((ms % 1000) + 1000) % 1000));
-  return buf;
+  // The store's formatter, in ISO 8601 dress: "2026-11-21T10:00:00.000Z".
+  std::string s = storage::format_time(std::chrono::floor<std::chrono::milliseconds>(t));
+  s[10] = 'T';
+  s.resize(23);
+  return s + "Z";
 }
 
 std::optional<TimePoint> parse_time(const std::string& s) {
