@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <string>
 
@@ -14,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "observability/access_log.h"
+#include "server/config_reloader.h"
 #include "server/gateway.h"
 #include "storage/migrate_command.h"
 #include "tollgate/config_loader.h"
@@ -34,6 +36,7 @@ Options:
   --listen HOST:PORT   overrides server.listen from the config
 
 Signals: SIGTERM/SIGINT drain in-flight requests (server.timeouts.drain_ms), then exit.
+         SIGHUP reloads the config file (so does saving it; reload.watch_interval_ms).
 Docs: README.md and docs/ in the source tree.
 )";
 
@@ -145,12 +148,28 @@ int main(int argc, char** argv) {
               << "Stop with Ctrl-C.\n"
               << std::endl;
 
+    // Reloads: SIGHUP, and a change of the file (polled).
+    tollgate::ConfigReloader reloader(gateway, args.config);
+    reloader.start_watching(config->reload.watch_interval_ms);
+
     boost::asio::io_context signals_ctx;
     boost::asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
+    boost::asio::signal_set hangup(signals_ctx, SIGHUP);
+    std::function<void()> wait_hangup = [&] {
+      hangup.async_wait([&](const boost::system::error_code& ec, int) {
+        if (ec) return;
+        spdlog::info("received SIGHUP, reloading {}", args.config);
+        reloader.reload("SIGHUP");
+        wait_hangup();
+      });
+    };
+    wait_hangup();
     signals.async_wait([&](const boost::system::error_code&, int sig) {
       spdlog::info("received signal {}, draining (up to {} ms)", sig, config->server.drain_timeout_ms);
+      hangup.cancel();
     });
     signals_ctx.run();
+    reloader.stop();
     gateway.shutdown();
     spdlog::info("stopped");
   } catch (const std::exception& e) {

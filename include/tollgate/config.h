@@ -83,7 +83,16 @@ struct DeploymentConfig {
   std::string provider;  // ProviderConfig::name
   std::string model;     // upstream model id
   double weight = 1.0;
+  // Names the deployment in /health, metrics and logs; its circuit and
+  // statistics survive reloads under it. Default "provider/model".
+  std::string id;
+  std::map<std::string, std::string> tags;  // e.g. region: eu
+  std::optional<int64_t> rpm;  // usage_based headroom; skipped when used up
+  std::optional<int64_t> tpm;
 };
+
+enum class RoutingStrategy { weighted, least_busy, lowest_latency, lowest_cost, usage_based };
+const char* to_string(RoutingStrategy s);
 
 struct PriceConfig {
   double input_per_million = 0;
@@ -94,11 +103,46 @@ struct PriceConfig {
 struct ModelConfig {
   std::string name;  // what clients send as "model"
   std::vector<DeploymentConfig> deployments;
-  std::vector<std::string> fallbacks;
+  std::vector<std::string> fallbacks;  // general: after this group's retries fail
+  // Tried when the upstream says the prompt is too long, or up front when
+  // the estimated prompt exceeds context_window.
+  std::vector<std::string> context_window_fallbacks;
+  std::vector<std::string> content_policy_fallbacks;  // when the upstream refuses the content
   std::optional<PriceConfig> price;  // overrides the bundled price table
+  std::optional<RoutingStrategy> strategy;  // overrides router.strategy
+  std::optional<int64_t> context_window;    // prompt tokens; default: the price table's
+};
+
+// A deployment's circuit opens after `failures` consecutive failed attempts,
+// or when at least `failure_rate` of the attempts in the last `window_ms`
+// failed (once there were `min_requests`); it stays open `cooldown_ms`, then
+// one probe request decides.
+struct CircuitBreakerConfig {
+  int failures = 5;  // 0: off
+  double failure_rate = 0;  // 0: off
+  int window_ms = 60'000;
+  int min_requests = 10;
+  int cooldown_ms = 30'000;
+};
+
+struct HealthCheckConfig {
+  int interval_ms = 0;  // 0: no active health checks
+  int timeout_ms = 5'000;
+};
+
+// Retries per error class within one model group; unset: router.retries.
+struct RetryPolicy {
+  std::optional<int> connect;
+  std::optional<int> timeout;
+  std::optional<int> rate_limited;
+  std::optional<int> server;
 };
 
 struct RouterConfig {
+  RoutingStrategy strategy = RoutingStrategy::weighted;
+  RetryPolicy retry_policy;
+  CircuitBreakerConfig circuit_breaker;
+  HealthCheckConfig health_checks;
   int retries = 2;  // extra attempts per deployment group before fallbacks
   int backoff_initial_ms = 200;
   int backoff_max_ms = 5'000;
@@ -112,6 +156,24 @@ struct KeyConfig {
   std::string name;
   std::string key;
   std::vector<std::string> models;  // empty: every model
+  std::map<std::string, std::string> route_tags;  // only deployments with these tags
+};
+
+struct MetricsConfig {
+  bool enabled = true;       // GET /metrics
+  std::string bearer_token;  // when set, /metrics needs it
+};
+
+// OpenTelemetry export of a span per request (OTLP/HTTP, JSON).
+struct TracingConfig {
+  std::string otlp_endpoint;  // empty: no export (traceparent is still propagated)
+  std::string service_name = "tollgate";
+  std::map<std::string, std::string> headers;
+  double sample_ratio = 1.0;  // for requests that arrive without a traceparent
+};
+
+struct ReloadConfig {
+  int watch_interval_ms = 2'000;  // poll the config file for changes; 0: SIGHUP only
 };
 
 // The spend ledger's local spool (docs/finance.md). Relative paths are
@@ -160,6 +222,9 @@ struct Config {
   int key_refresh_ms = 1'000;     // how often other instances' key changes are picked up
   LedgerConfig ledger;
   BudgetConfig budgets;
+  MetricsConfig metrics;
+  TracingConfig tracing;
+  ReloadConfig reload;
 
   const ProviderConfig* find_provider(const std::string& name) const;
   const ModelConfig* find_model(const std::string& name) const;

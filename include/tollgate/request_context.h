@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,9 +34,27 @@ struct Principal {
   std::shared_ptr<const KeyRecord> key;
   std::shared_ptr<const TeamRecord> team;
   std::shared_ptr<const UserRecord> user;
+  // Only deployments carrying these tags (static key `route_tags`, virtual
+  // key metadata.route_tags).
+  std::map<std::string, std::string> route_tags;
 
   // The actor recorded in audit events: key_id, static key name or "master".
   std::string actor() const { return is_master ? "master" : key ? key->key_id : key_name; }
+};
+
+// One upstream attempt, for traces and logs.
+struct AttemptRecord {
+  std::string deployment_id;
+  std::string provider;       // provider name from the config
+  std::string provider_type;  // "openai", "anthropic", ...
+  std::string model;          // upstream model id
+  std::string model_group;
+  std::string span_id;        // the attempt's span (sent upstream in traceparent)
+  TimePoint wall_start{};
+  TimePoint wall_end{};
+  int status = 0;             // 200, or the error status the attempt produced
+  std::string error;          // error type/code; empty on success
+  std::string failure;        // FailureClass name
 };
 
 struct RequestContext {
@@ -53,6 +72,23 @@ struct RequestContext {
   std::string x_api_key;
   std::string traceparent;
 
+  // W3C trace context: the caller's trace (or a new one), this request's
+  // span, and the traceparent of the current upstream attempt.
+  std::string trace_id;
+  std::string span_id;
+  std::string parent_span_id;
+  bool trace_sampled = false;
+  std::string upstream_traceparent;
+  std::vector<AttemptRecord> attempt_log;
+
+  // Per-request overrides: the x-tollgate-timeout-ms, x-tollgate-fallbacks
+  // and x-tollgate-route-tags headers as sent (by lower-case name), and what
+  // the RequestOverrides middleware made of them within the key's rights.
+  std::map<std::string, std::string> control_headers;
+  std::optional<int> timeout_override_ms;
+  std::optional<std::vector<std::string>> fallback_override;
+  std::map<std::string, std::string> route_tags;
+
   nlohmann::json body;         // parsed JSON body (POST routes)
   std::string requested_model; // body.model, as the client sent it
   std::string route_model;     // the model group to route to: requested_model after the key's aliases
@@ -63,6 +99,7 @@ struct RequestContext {
   // Outcome, filled as the request proceeds.
   std::string model_group;
   std::string deployment_model;
+  std::string deployment_id;
   std::string provider_name;
   std::string provider_type;
   int attempts = 0;

@@ -31,4 +31,15 @@ const char* to_string(ProviderType t) {
   return "unknown";
 }
 
+const char* to_string(RoutingStrategy s) {
+  switch (s) {
+    case RoutingStrategy::weighted: return "weighted";
+    case RoutingStrategy::least_busy: return "least_busy";
+    case RoutingStrategy::lowest_latency: return "lowest_latency";
+    case RoutingStrategy::lowest_cost: return "lowest_cost";
+    case RoutingStrategy::usage_based: return "usage_based";
+  }
+  return "weighted";
+}
+
 }  // namespace tollgate

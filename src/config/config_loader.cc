@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "config/yaml_reader.h"
+#include "observability/otlp_exporter.h"
 #include "tollgate/provider_profile.h"
 
 namespace tollgate {
@@ -138,6 +139,9 @@ class Loader : private YamlReader {
   void load_native_fields(const Fields& f, ProviderConfig& p);
   void load_models(const Fields& top, Config& cfg);
   void load_router(const Fields& top, RouterConfig& out);
+  void load_observability(const Fields& top, Config& cfg);
+  bool read_string_map(const Fields& f, std::string_view key, std::map<std::string, std::string>& out);
+  bool read_strategy(const Fields& f, std::string_view key, RoutingStrategy& out);
   void load_keys(const Fields& top, Config& cfg);
   void load_storage(const Fields& top, Config& cfg);
   ConfigLoadResult result(std::shared_ptr<const Config> config);
@@ -400,6 +404,60 @@ void Loader::load_provider(const YAML::Node& node, const std::string& path, Prov
   }
 }
 
+bool Loader::read_string_map(const Fields& f, std::string_view key, std::map<std::string, std::string>& out) {
+  const YAML::Node* n = f.find(key);
+  if (n == nullptr) return false;
+  const std::string path = f.at(key);
+  if (!n->IsMap()) {
+    error(path, "expected a mapping of names to values (e.g. {region: eu}), got " + describe(*n));
+    return false;
+  }
+  bool ok = true;
+  for (const auto& kv : *n) {
+    if (!kv.first.IsScalar() || kv.first.Scalar().empty()) {
+      error(path, "names must be non-empty strings");
+      ok = false;
+      continue;
+    }
+    const std::string at = path + "." + kv.first.Scalar();
+    auto v = scalar(kv.second, at, "a string");
+    if (!v) {
+      ok = false;
+      continue;
+    }
+    if (has_control(kv.first.Scalar()) || has_control(v->value) || kv.first.Scalar().find_first_of("=,") != std::string::npos) {
+      error(at, "names must not contain '=', ',' or control characters, values no control characters");
+      ok = false;
+      continue;
+    }
+    out[kv.first.Scalar()] = v->value;
+  }
+  return ok;
+}
+
+bool Loader::read_strategy(const Fields& f, std::string_view key, RoutingStrategy& out) {
+  static constexpr std::array<std::pair<std::string_view, RoutingStrategy>, 5> kStrategies = {{
+      {"weighted", RoutingStrategy::weighted},
+      {"least_busy", RoutingStrategy::least_busy},
+      {"lowest_latency", RoutingStrategy::lowest_latency},
+      {"lowest_cost", RoutingStrategy::lowest_cost},
+      {"usage_based", RoutingStrategy::usage_based},
+  }};
+  std::string name;
+  if (!read_string(f, key, name)) return false;
+  for (const auto& [n, st] : kStrategies) {
+    if (n == name) {
+      out = st;
+      return true;
+    }
+  }
+  std::vector<std::string_view> names;
+  for (const auto& [n, st] : kStrategies) names.push_back(n);
+  error(f.at(key), "unknown strategy " + quote(name) + suggestion(name, names) +
+                       " (expected weighted, least_busy, lowest_latency, lowest_cost or usage_based)");
+  return false;
+}
+
 void Loader::load_providers(const Fields& top, Config& cfg) {
   std::map<std::string, std::string> first_path;
   for (const auto& [node, path] : list(top, "providers")) {
@@ -420,7 +478,9 @@ void Loader::load_models(const Fields& top, Config& cfg) {
   std::vector<std::string> provider_names;
   for (const auto& p : cfg.providers) provider_names.push_back(p.name);
   std::map<std::string, std::string> first_path;
-  std::vector<std::vector<std::pair<std::string, std::string>>> fallbacks;  // per cfg.models
+  // Per cfg.models: general, context-window and content-policy fallbacks.
+  std::vector<std::array<std::vector<std::pair<std::string, std::string>>, 3>> fallbacks;
+  std::map<std::string, std::string> deployment_ids;  // id -> path, across models
   const auto items = list(top, "models");
   if (const YAML::Node* n = top.find("models");
       n == nullptr || (n->IsSequence() && n->size() == 0)) {
@@ -428,7 +488,9 @@ void Loader::load_models(const Fields& top, Config& cfg) {
   }
 
   for (const auto& [node, path] : items) {
-    const Fields f = fields(node, path, {"name", "deployments", "fallbacks", "price"});
+    const Fields f = fields(node, path,
+                            {"name", "deployments", "fallbacks", "context_window_fallbacks", "content_policy_fallbacks",
+                             "price", "strategy", "context_window"});
     ModelConfig m;
     read_name(f, "name", m.name);
 
@@ -439,7 +501,7 @@ void Loader::load_models(const Fields& top, Config& cfg) {
       error(f.at("deployments"), "must list at least one deployment");
     }
     for (const auto& [dnode, dpath] : deployments) {
-      const Fields d = fields(dnode, dpath, {"provider", "model", "weight"});
+      const Fields d = fields(dnode, dpath, {"provider", "model", "weight", "id", "tags", "rpm", "tpm"});
       DeploymentConfig dep;
       if (read_required(d, "provider", dep.provider) &&
           cfg.find_provider(dep.provider) == nullptr) {
@@ -448,10 +510,31 @@ void Loader::load_models(const Fields& top, Config& cfg) {
       }
       read_required(d, "model", dep.model);
       read_double(d, "weight", dep.weight, /*positive=*/true);
+      if (d.has("id")) {
+        read_name(d, "id", dep.id);
+      } else {
+        dep.id = dep.provider + "/" + dep.model;
+      }
+      // The same deployment may serve several groups; an explicit id names one.
+      if (d.has("id") && !dep.id.empty()) {
+        if (auto [it, inserted] = deployment_ids.emplace(dep.id, dpath); !inserted) {
+          error(d.at("id"), "duplicate deployment id " + quote(dep.id) + " (first used at " + it->second + ")");
+        }
+      }
+      read_string_map(d, "tags", dep.tags);
+      int64_t limit = 0;
+      if (read_int(d, "rpm", limit, 1, INT64_MAX)) dep.rpm = limit;
+      if (read_int(d, "tpm", limit, 1, INT64_MAX)) dep.tpm = limit;
       m.deployments.push_back(std::move(dep));
     }
 
-    auto model_fallbacks = read_string_list(f, "fallbacks");
+    std::array<std::vector<std::pair<std::string, std::string>>, 3> model_fallbacks = {
+        read_string_list(f, "fallbacks"), read_string_list(f, "context_window_fallbacks"),
+        read_string_list(f, "content_policy_fallbacks")};
+    RoutingStrategy strategy{};
+    if (read_strategy(f, "strategy", strategy)) m.strategy = strategy;
+    int64_t window = 0;
+    if (read_int(f, "context_window", window, 1, INT64_MAX)) m.context_window = window;
 
     if (const YAML::Node* n = f.find("price")) {
       const Fields pf =
@@ -485,15 +568,19 @@ void Loader::load_models(const Fields& top, Config& cfg) {
   for (const auto& m : cfg.models) model_names.push_back(m.name);
   for (std::size_t i = 0; i < cfg.models.size(); ++i) {
     ModelConfig& m = cfg.models[i];
-    for (const auto& [name, path] : fallbacks[i]) {
-      if (name == m.name) {
-        error(path, "a model cannot fall back to itself");
-      } else if (cfg.find_model(name) == nullptr) {
-        error(path, "unknown model " + quote(name) + suggestion(name, model_names));
-      } else if (std::find(m.fallbacks.begin(), m.fallbacks.end(), name) != m.fallbacks.end()) {
-        error(path, "duplicate fallback " + quote(name));
-      } else {
-        m.fallbacks.push_back(name);
+    std::vector<std::string>* lists[3] = {&m.fallbacks, &m.context_window_fallbacks, &m.content_policy_fallbacks};
+    for (std::size_t kind = 0; kind < 3; ++kind) {
+      auto& out = *lists[kind];
+      for (const auto& [name, path] : fallbacks[i][kind]) {
+        if (name == m.name) {
+          error(path, "a model cannot fall back to itself");
+        } else if (cfg.find_model(name) == nullptr) {
+          error(path, "unknown model " + quote(name) + suggestion(name, model_names));
+        } else if (std::find(out.begin(), out.end(), name) != out.end()) {
+          error(path, "duplicate fallback " + quote(name));
+        } else {
+          out.push_back(name);
+        }
       }
     }
   }
@@ -501,8 +588,32 @@ void Loader::load_models(const Fields& top, Config& cfg) {
 
 void Loader::load_router(const Fields& top, RouterConfig& out) {
   const Fields f = fields(top.node("router"), "router",
-                          {"retries", "backoff", "retry_after_max_ms", "timeouts"});
+                          {"strategy", "retries", "retry_policy", "circuit_breaker", "health_checks", "backoff",
+                           "retry_after_max_ms", "timeouts"});
+  read_strategy(f, "strategy", out.strategy);
   read_int(f, "retries", out.retries, 0, 100);
+  const Fields rp = fields(f.node("retry_policy"), f.at("retry_policy"), {"connect", "timeout", "rate_limited", "server"});
+  for (auto [name, slot] : {std::pair{"connect", &out.retry_policy.connect}, std::pair{"timeout", &out.retry_policy.timeout},
+                            std::pair{"rate_limited", &out.retry_policy.rate_limited},
+                            std::pair{"server", &out.retry_policy.server}}) {
+    int n = 0;
+    if (read_int(rp, name, n, 0, 100)) *slot = n;
+  }
+  const Fields cb = fields(f.node("circuit_breaker"), f.at("circuit_breaker"),
+                           {"failures", "failure_rate", "window_ms", "min_requests", "cooldown_ms"});
+  read_int(cb, "failures", out.circuit_breaker.failures, 0, 1'000'000);
+  if (read_double(cb, "failure_rate", out.circuit_breaker.failure_rate, false) && out.circuit_breaker.failure_rate > 1) {
+    error(cb.at("failure_rate"), "must be between 0 and 1 (a fraction of attempts)");
+  }
+  read_int(cb, "window_ms", out.circuit_breaker.window_ms, 100, 86'400'000);
+  read_int(cb, "min_requests", out.circuit_breaker.min_requests, 1, 1'000'000);
+  read_int(cb, "cooldown_ms", out.circuit_breaker.cooldown_ms, 0, 86'400'000);
+  const Fields hc = fields(f.node("health_checks"), f.at("health_checks"), {"interval_ms", "timeout_ms"});
+  const bool interval = read_int(hc, "interval_ms", out.health_checks.interval_ms, 0, 86'400'000);
+  read_int(hc, "timeout_ms", out.health_checks.timeout_ms, 1, 600'000);
+  if (interval && out.health_checks.interval_ms > 0 && out.health_checks.interval_ms < 1000) {
+    error(hc.at("interval_ms"), "must be 0 (off) or at least 1000");
+  }
   read_int(f, "retry_after_max_ms", out.retry_after_max_ms, 0);
 
   const Fields b = fields(f.node("backoff"), f.at("backoff"), {"initial_ms", "max_ms"});
@@ -530,7 +641,7 @@ void Loader::load_keys(const Fields& top, Config& cfg) {
   for (const auto& m : cfg.models) model_names.push_back(m.name);
   std::map<std::string, std::string> name_path, key_path;
   for (const auto& [node, path] : list(top, "keys")) {
-    const Fields f = fields(node, path, {"name", "key", "models"});
+    const Fields f = fields(node, path, {"name", "key", "models", "route_tags"});
     KeyConfig k;
     if (read_required(f, "name", k.name)) {
       if (has_control(k.name)) {
@@ -559,6 +670,7 @@ void Loader::load_keys(const Fields& top, Config& cfg) {
         k.models.push_back(std::move(model));
       }
     }
+    read_string_map(f, "route_tags", k.route_tags);
     cfg.keys.push_back(std::move(k));
   }
 }
@@ -609,6 +721,30 @@ void Loader::load_storage(const Fields& top, Config& cfg) {
   }
 }
 
+void Loader::load_observability(const Fields& top, Config& cfg) {
+  const Fields m = fields(top.node("metrics"), "metrics", {"enabled", "bearer_token"});
+  read_bool(m, "enabled", cfg.metrics.enabled);
+  if (read_string(m, "bearer_token", cfg.metrics.bearer_token) && !cfg.metrics.bearer_token.empty()) {
+    check_secret(m.at("bearer_token"), cfg.metrics.bearer_token);
+  }
+
+  const Fields t = fields(top.node("tracing"), "tracing", {"otlp_endpoint", "service_name", "headers", "sample_ratio"});
+  if (read_string(t, "otlp_endpoint", cfg.tracing.otlp_endpoint) && !cfg.tracing.otlp_endpoint.empty()) {
+    if (auto why = validate_otlp_endpoint(cfg.tracing.otlp_endpoint)) error(t.at("otlp_endpoint"), *why);
+  }
+  read_string(t, "service_name", cfg.tracing.service_name);
+  read_string_map(t, "headers", cfg.tracing.headers);
+  if (read_double(t, "sample_ratio", cfg.tracing.sample_ratio, false) && cfg.tracing.sample_ratio > 1) {
+    error(t.at("sample_ratio"), "must be between 0 and 1");
+  }
+
+  const Fields r = fields(top.node("reload"), "reload", {"watch_interval_ms"});
+  read_int(r, "watch_interval_ms", cfg.reload.watch_interval_ms, 0, 3'600'000);
+  if (cfg.reload.watch_interval_ms > 0 && cfg.reload.watch_interval_ms < 100) {
+    error(r.at("watch_interval_ms"), "must be 0 (SIGHUP only) or at least 100");
+  }
+}
+
 ConfigLoadResult Loader::result(std::shared_ptr<const Config> config) {
   ConfigLoadResult r;
   if (errors().empty()) r.config = std::move(config);
@@ -626,7 +762,7 @@ ConfigLoadResult Loader::load(const YAML::Node& root) {
   const Fields top = fields(
       root, "",
       {"server", "master_key", "price_file", "logging", "providers", "models", "router", "keys", "database",
-       "database_pool", "key_refresh_ms", "ledger", "budgets"});
+       "database_pool", "key_refresh_ms", "ledger", "budgets", "metrics", "tracing", "reload"});
   load_server(top, cfg->server);
 
   if (read_string(top, "master_key", cfg->master_key)) {
@@ -658,6 +794,7 @@ ConfigLoadResult Loader::load(const YAML::Node& root) {
   load_router(top, cfg->router);
   load_keys(top, *cfg);
   load_storage(top, *cfg);
+  load_observability(top, *cfg);
 
   if (cfg->open_access()) {
     warn("", "no master_key and no keys: any client that can reach " + cfg->server.host +

@@ -19,6 +19,10 @@ Principal virtual_principal(const std::shared_ptr<const KeyRecord>& rec, const D
   p.key = rec;
   if (!rec->team_id.empty()) p.team = dir.team(rec->team_id);
   if (!rec->user_id.empty()) p.user = dir.user(rec->user_id);
+  // metadata.route_tags {"region": "eu"}: only deployments with these tags.
+  if (auto it = rec->metadata.find("route_tags"); it != rec->metadata.end() && it->is_object()) {
+    for (const auto& [k, v] : it->items()) p.route_tags[k] = v.is_string() ? v.get<std::string>() : v.dump();
+  }
   return p;
 }
 
@@ -43,6 +47,7 @@ AuthMiddleware::AuthMiddleware(std::shared_ptr<const Config> config, std::shared
     p.key_name = k.name;
     p.key_prefix = key_prefix(k.key);
     p.allowed_models = k.models;
+    p.route_tags = k.route_tags;
     entries_.push_back({sha256(k.key), p});
   }
 }

@@ -180,7 +180,8 @@ asio::awaitable<AttemptOutcome> HttpProvider::call(RequestContext& ctx, const De
   if (!built) co_return fail(FailureClass::client, built.error());
   NativeRequest native = std::move(built.value());
   native.request.headers.emplace_back("x-request-id", ctx.request_id);
-  if (!ctx.traceparent.empty()) native.request.headers.emplace_back("traceparent", ctx.traceparent);
+  // The attempt's own span in the caller's trace (set by the router).
+  if (!ctx.upstream_traceparent.empty()) native.request.headers.emplace_back("traceparent", ctx.upstream_traceparent);
   auto auth_error = co_await adapter_->authorize(native, pool_);
   if (auth_error) co_return fail(FailureClass::server, *auth_error);
 

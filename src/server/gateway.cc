@@ -28,7 +28,12 @@
 #include "middleware/limits_middleware.h"
 #include "middleware/parallel_limiter.h"
 #include "middleware/rate_limiter.h"
+#include "middleware/request_overrides.h"
+#include "observability/gateway_metrics.h"
+#include "observability/otlp_exporter.h"
 #include "storage/db_pool.h"
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_future.hpp>
 
 namespace tollgate {
 
@@ -45,16 +50,23 @@ bool is_loopback_host(const std::string& host) {
 Worker::Worker(std::shared_ptr<SharedState> st, const GatewayOptions& options,
                std::shared_ptr<asio::ssl::context> server_tls_ctx, std::shared_ptr<asio::ssl::context> client_tls,
                uint64_t seed)
-    : state(std::move(st)), server_tls(std::move(server_tls_ctx)), pool(ioc.get_executor(), std::move(client_tls)) {
+    : state(std::move(st)), server_tls(std::move(server_tls_ctx)), pool(ioc.get_executor(), std::move(client_tls)),
+      sleep_(options.sleep ? options.sleep : timer_sleep()), seed_(seed) {}
+
+std::shared_ptr<Router> Worker::router_for(const Generation& gen) {
+  if (router_ && router_generation_ == gen.number) return router_;
   std::map<std::string, std::unique_ptr<Provider>> providers;
-  for (const auto& p : state->config->providers) {
+  for (const auto& p : gen.config->providers) {
     if (p.type == ProviderType::mock) {
       providers[p.name] = std::make_unique<MockProvider>(p);
     } else {
       providers[p.name] = std::make_unique<HttpProvider>(make_adapter(p), pool, p.params);
     }
   }
-  router = std::make_unique<Router>(state->config, std::move(providers), options.sleep ? options.sleep : timer_sleep(), seed);
+  RouterEnv env{state->deployments, gen.prices, state->metrics};
+  router_ = std::make_shared<Router>(gen.config, std::move(providers), sleep_, seed_ + gen.number * 7919, env);
+  router_generation_ = gen.number;
+  return router_;
 }
 
 void Worker::listen(const tcp::endpoint& ep, bool reuse_port) {
@@ -128,12 +140,38 @@ std::shared_ptr<asio::ssl::context> make_server_tls(const TlsConfig& tls) {
 Gateway::Gateway(std::shared_ptr<const Config> config, GatewayOptions options)
     : state_(std::make_shared<SharedState>()), options_(std::move(options)) {
   state_->config = config;
-  if (!config->price_file.empty()) {
-    auto table = PriceTable::from_file(config->price_file);
-    if (!table) throw std::runtime_error(table.error().message);
-    state_->prices = table.value();
-  } else {
-    state_->prices = PriceTable::bundled();
+  state_->deployments = std::make_shared<DeploymentRegistry>(options_.steady_now);
+  {
+    // Scrape-time readings; they hold the state weakly (the registry lives in it).
+    std::weak_ptr<SharedState> weak = state_;
+    auto read = [weak](auto f) {
+      return std::function<double()>([weak, f] {
+        auto st = weak.lock();
+        return st ? f(*st) : 0.0;
+      });
+    };
+    GatewayMetrics::Sources src;
+    src.in_flight = read([](SharedState& st) { return static_cast<double>(st.in_flight.load()); });
+    src.open_connections = read([](SharedState& st) { return static_cast<double>(st.open_connections.load()); });
+    src.config_generation = read([](SharedState& st) {
+      auto g = st.current();
+      return g ? static_cast<double>(g->number) : 0.0;
+    });
+    if (!config->database.empty()) {
+      src.spool_bytes = read([](SharedState& st) { return st.ledger ? static_cast<double>(st.ledger->stats().spool_bytes) : 0.0; });
+      src.pending_rows = read([](SharedState& st) { return st.ledger ? static_cast<double>(st.ledger->stats().pending_rows) : 0.0; });
+      src.shipping_lag_seconds = read([](SharedState& st) {
+        if (!st.ledger) return 0.0;
+        auto oldest = st.ledger->stats().oldest_unshipped;
+        if (!oldest) return 0.0;
+        return std::max(0.0, std::chrono::duration<double>(st.now() - *oldest).count());
+      });
+    }
+    src.traces_dropped = read([](SharedState& st) {
+      auto g = st.current();
+      return g && g->tracer ? static_cast<double>(g->tracer->dropped()) : 0.0;
+    });
+    state_->metrics = std::make_shared<GatewayMetrics>(state_->deployments, std::move(src));
   }
   state_->now = options_.now ? options_.now : [] { return SystemClock::now(); };
   state_->budgets = std::make_shared<BudgetBook>(state_->now);
@@ -144,13 +182,149 @@ Gateway::Gateway(std::shared_ptr<const Config> config, GatewayOptions options)
   });
   state_->parallel = std::make_shared<ParallelLimiter>();
   if (!config->database.empty()) open_database();
+  // The first generation; a config that cannot be built is a start-up error.
+  state_->publish(build_generation(config, 1, nullptr));
+}
 
-  state_->chain.add(std::make_shared<AuthMiddleware>(config, state_->directory, state_->now));
-  if (state_->ledger) state_->chain.add(std::make_shared<LedgerGate>(state_->ledger));
-  state_->chain.add(std::make_shared<RequestValidation>());
-  state_->chain.add(std::make_shared<Policy>(config));
-  state_->chain.add(std::make_shared<LimitsMiddleware>(state_->rate_limiter, state_->parallel));
-  state_->chain.add(std::make_shared<BudgetMiddleware>(config, state_->prices, state_->budgets, state_->directory));
+std::shared_ptr<const Generation> Gateway::build_generation(std::shared_ptr<const Config> config, uint64_t number,
+                                                            const Generation* previous) {
+  auto gen = std::make_shared<Generation>();
+  gen->number = number;
+  gen->config = config;
+  if (!config->price_file.empty()) {
+    auto table = PriceTable::from_file(config->price_file);
+    if (!table) throw std::runtime_error(table.error().message);
+    gen->prices = table.value();
+  } else {
+    gen->prices = PriceTable::bundled();
+  }
+  // Every adapter must build (credential files, regions) before the
+  // generation may serve.
+  for (const auto& p : config->providers) {
+    if (p.type != ProviderType::mock) (void)make_adapter(p);
+  }
+  auto chain = std::make_shared<MiddlewareChain>();
+  chain->add(std::make_shared<AuthMiddleware>(config, state_->directory, state_->now));
+  if (state_->ledger) chain->add(std::make_shared<LedgerGate>(state_->ledger));
+  chain->add(std::make_shared<RequestValidation>());
+  chain->add(std::make_shared<Policy>(config));
+  chain->add(std::make_shared<RequestOverrides>(config));
+  chain->add(std::make_shared<LimitsMiddleware>(state_->rate_limiter, state_->parallel));
+  chain->add(std::make_shared<BudgetMiddleware>(config, gen->prices, state_->budgets, state_->directory));
+  gen->chain = std::move(chain);
+  const auto& tc = config->tracing;
+  if (!tc.otlp_endpoint.empty()) {
+    const auto* old = previous ? previous->config.get() : nullptr;
+    if (previous && previous->tracer && old->tracing.otlp_endpoint == tc.otlp_endpoint &&
+        old->tracing.headers == tc.headers && old->tracing.service_name == tc.service_name) {
+      gen->tracer = previous->tracer;  // same collector: keep its queue
+    } else {
+      OtlpExporter::Options o;
+      o.endpoint = tc.otlp_endpoint;
+      o.headers = tc.headers;
+      o.service_name = tc.service_name;
+      gen->tracer = std::make_shared<OtlpExporter>(o);
+    }
+  }
+  return gen;
+}
+
+namespace {
+
+// Settings a reload cannot change: the listener, the threads, the database
+// and the ledger. Returns their names where `next` differs, and puts the
+// running values back into `next`.
+std::vector<std::string> keep_restart_only(const Config& running, Config& next) {
+  std::vector<std::string> changed;
+  const auto& a = running.server;
+  auto& b = next.server;
+  if (a.host != b.host || a.port != b.port) changed.push_back("server.listen");
+  if (a.threads != b.threads) changed.push_back("server.threads");
+  if (a.tls.has_value() != b.tls.has_value() ||
+      (a.tls && (a.tls->cert_file != b.tls->cert_file || a.tls->key_file != b.tls->key_file))) {
+    changed.push_back("server.tls");
+  }
+  next.server = running.server;
+  if (running.database != next.database) changed.push_back("database");
+  if (running.database_pool != next.database_pool) changed.push_back("database_pool");
+  if (running.key_refresh_ms != next.key_refresh_ms) changed.push_back("key_refresh_ms");
+  const auto& la = running.ledger;
+  const auto& lb = next.ledger;
+  if (la.spool_dir != lb.spool_dir || la.max_spool_bytes != lb.max_spool_bytes || la.batch_rows != lb.batch_rows ||
+      la.commit_interval_ms != lb.commit_interval_ms || la.retry_max_ms != lb.retry_max_ms) {
+    changed.push_back("ledger");
+  }
+  next.database = running.database;
+  next.database_pool = running.database_pool;
+  next.key_refresh_ms = running.key_refresh_ms;
+  next.ledger = running.ledger;
+  return changed;
+}
+
+}  // namespace
+
+std::optional<std::string> Gateway::reload(std::shared_ptr<Config> next) {
+  std::lock_guard lock(reload_mu_);
+  const auto running = state_->current();
+  const auto restart_only = keep_restart_only(*state_->config, *next);
+  if (!restart_only.empty()) {
+    std::string names;
+    for (const auto& n : restart_only) names += (names.empty() ? "" : ", ") + n;
+    spdlog::warn("reload: {} changed but take effect only after a restart; the running values stay", names);
+  }
+  std::shared_ptr<const Generation> gen;
+  try {
+    gen = build_generation(next, running->number + 1, running.get());
+  } catch (const std::exception& e) {
+    reload_failed(e.what());
+    return std::string(e.what());
+  }
+  state_->publish(gen);
+  // Spans of requests still on the old generation are dropped (and counted)
+  // once its exporter stops.
+  if (running->tracer && running->tracer != gen->tracer) running->tracer->stop();
+  if (state_->metrics) state_->metrics->config_reload(true);
+  spdlog::info("config reloaded: generation {} serves new requests ({} model(s), {} provider(s))", gen->number,
+               gen->config->models.size(), gen->config->providers.size());
+  return std::nullopt;
+}
+
+void Gateway::reload_failed(const std::string& why) {
+  if (state_->metrics) state_->metrics->config_reload(false);
+  spdlog::error("config reload failed, the running config stays: {}", why);
+}
+
+void Gateway::check_health_now() {
+  if (workers_.empty()) return;
+  auto* w = workers_.front().get();
+  auto gen = state_->current();
+  auto done = asio::co_spawn(
+      w->ioc, [w, gen]() -> asio::awaitable<void> { co_await w->router_for(*gen)->check_health(); }, asio::use_future);
+  done.get();
+}
+
+void Gateway::start_health_loop() {
+  // On the first worker: every router.health_checks.interval_ms (read each
+  // round, so a reload can turn checks on or off), one round of checks.
+  auto* w = workers_.front().get();
+  auto st = state_;
+  asio::co_spawn(
+      w->ioc,
+      [w, st]() -> asio::awaitable<void> {
+        asio::steady_timer timer(w->ioc);
+        while (!st->draining.load()) {
+          const int interval = st->current()->config->router.health_checks.interval_ms;
+          timer.expires_after(std::chrono::milliseconds(interval > 0 ? interval : 1000));
+          auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+          if (ec || st->draining.load()) co_return;
+          auto gen = st->current();
+          if (gen->config->router.health_checks.interval_ms > 0) {
+            auto router = w->router_for(*gen);
+            co_await router->check_health();
+          }
+        }
+      },
+      asio::detached);
 }
 
 void Gateway::open_database() {
@@ -158,6 +332,10 @@ void Gateway::open_database() {
   auto factory = store_factory(cfg.database);
   state_->directory = std::make_shared<DirectoryHolder>();
   state_->db = std::make_shared<DbPool>(factory, cfg.database_pool);
+  state_->db->set_observer([metrics = std::weak_ptr<GatewayMetrics>(state_->metrics)](const char* op,
+                                                                                      std::chrono::microseconds d) {
+    if (auto m = metrics.lock()) m->database_call(op, d);
+  });
   LedgerOptions lo;
   lo.spool_dir = cfg.ledger.spool_dir;
   lo.max_spool_bytes = cfg.ledger.max_spool_bytes;
@@ -266,6 +444,7 @@ uint16_t Gateway::start() {
     workers_.push_back(std::move(w));
   }
   port_ = ep.port();
+  start_health_loop();
   for (auto& w : workers_) {
     w->start_accepting();
     threads_.emplace_back([wp = w.get()] {
@@ -294,6 +473,7 @@ void Gateway::shutdown() {
   if (maintenance_.joinable()) maintenance_.join();
   // Every request has finished: its row is queued. Spool it and try to ship.
   if (state_->ledger) state_->ledger->stop();
+  if (auto gen = state_->current(); gen && gen->tracer) gen->tracer->stop();
 }
 
 void Gateway::stop_workers() {

@@ -9,6 +9,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -27,6 +29,8 @@ class BudgetBook;
 class RateLimiter;
 class ParallelLimiter;
 class AdminApi;
+class GatewayMetrics;
+class OtlpExporter;
 
 struct GatewayOptions {
   // How the router waits between attempts; default: a real timer.
@@ -36,14 +40,40 @@ struct GatewayOptions {
   std::function<TimePoint()> now;
   // Ledger tuning for tests (spool path and bound come from the config).
   std::chrono::milliseconds ledger_retry_initial{200};
+  // Steady clock for circuit cooldowns and deployment statistics; default:
+  // the real one. Tests move it forward instead of sleeping.
+  std::function<std::chrono::steady_clock::time_point()> steady_now;
 };
 
-// State shared by every worker: immutable config and services, plus counters.
-struct SharedState {
+// One loaded config and what is built from it. A request takes the current
+// generation when it starts and keeps it to its end, so a reload never
+// changes a request midway; the old generation goes when its last request does.
+struct Generation {
+  uint64_t number = 1;
   std::shared_ptr<const Config> config;
   std::shared_ptr<const PriceTable> prices;
-  MiddlewareChain chain;
+  std::shared_ptr<const MiddlewareChain> chain;
+  std::shared_ptr<OtlpExporter> tracer;  // null: no span export
+};
+
+// State shared by every worker: the config generations, services, counters.
+struct SharedState {
+  // The config the gateway started with. Its server, database and ledger
+  // settings are the ones in force (a reload cannot change them); everything
+  // else comes from current().
+  std::shared_ptr<const Config> config;
+  std::shared_ptr<const Generation> current() const {
+    std::lock_guard lock(generation_mu);
+    return generation;
+  }
+  void publish(std::shared_ptr<const Generation> g) {
+    std::lock_guard lock(generation_mu);
+    generation = std::move(g);
+  }
   std::function<TimePoint()> now;
+  // Circuits, load and latency of every deployment, across reloads.
+  std::shared_ptr<DeploymentRegistry> deployments;
+  std::shared_ptr<GatewayMetrics> metrics;
   // With a database (config.database): the store pool, the cached keys, the
   // ledger and the admin API. Null without one.
   std::shared_ptr<DbPool> db;
@@ -60,6 +90,10 @@ struct SharedState {
   std::atomic<uint64_t> requests_total{0};
   std::mutex idle_mu;
   std::condition_variable idle_cv;  // notified when open_connections drops
+
+ private:
+  mutable std::mutex generation_mu;
+  std::shared_ptr<const Generation> generation;
 };
 
 class Gateway {
@@ -76,6 +110,17 @@ class Gateway {
   // closes idle connections, then stops the workers. Blocks; idempotent.
   void shutdown();
 
+  // Replaces the running config with `next` (already loaded and valid as a
+  // file): builds the new generation in full first; new requests use it,
+  // in-flight ones finish on theirs. Settings that need a restart keep their
+  // running values (a warning names them). Returns the error, if any, with
+  // the old config still serving.
+  std::optional<std::string> reload(std::shared_ptr<Config> next);
+  // Counts and logs a reload that failed before reaching the gateway.
+  void reload_failed(const std::string& why);
+  // One round of active health checks on the first worker; blocks until done.
+  void check_health_now();
+
   const std::string& bound_host() const { return host_; }
   uint16_t port() const { return port_; }
   SharedState& state() { return *state_; }
@@ -86,6 +131,9 @@ class Gateway {
   void maintenance_round();
   void seed_budgets_from_spool(const Directory& dir);
   void stop_workers();
+  std::shared_ptr<const Generation> build_generation(std::shared_ptr<const Config> config, uint64_t number,
+                                                     const Generation* previous);
+  void start_health_loop();
 
   std::shared_ptr<SharedState> state_;
   GatewayOptions options_;
@@ -102,6 +150,7 @@ class Gateway {
   bool migrated_ = false;
   int maintenance_failures_ = 0;
   TimePoint last_budget_reset_{};
+  std::mutex reload_mu_;
 };
 
 bool is_loopback_host(const std::string& host);

@@ -43,7 +43,8 @@ Route resolve_route(http::verb method, std::string_view target) {
   if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
   const std::string_view m = http::to_string(method);
 
-  if (path == "/health/liveliness" || path == "/health/liveness" || path == "/health/readiness" || path == "/") {
+  if (path == "/health/liveliness" || path == "/health/liveness" || path == "/health/readiness" || path == "/" ||
+      path == "/health" || path == "/metrics") {
     r.path = std::string(path);
     r.endpoint = Endpoint::health;
     r.local = true;
@@ -88,13 +89,13 @@ Route resolve_route(http::verb method, std::string_view target) {
   return r;
 }
 
-LocalReply local_reply(const Route& route, const SharedState& state) {
+LocalReply local_reply(const Route& route, const SharedState& state, const Config& config) {
   LocalReply r;
   if (route.path == "/health/readiness") {
     const bool draining = state.draining.load();
     r.status = draining ? 503 : 200;
     r.body = json{{"status", draining ? "draining" : "ready"},
-                  {"models", state.config->models.size()},
+                  {"models", config.models.size()},
                   {"version", TOLLGATE_VERSION}}
                  .dump();
     return r;

@@ -31,7 +31,8 @@ struct LocalReply {
   HeaderList headers;
 };
 
-LocalReply local_reply(const Route& route, const SharedState& state);
+// Liveness, readiness and "/" (GET /health and /metrics: ops_routes.h).
+LocalReply local_reply(const Route& route, const SharedState& state, const Config& config);
 // GET /v1/models (filtered to what the caller may use) and /v1/models/{id}.
 LocalReply models_reply(const Route& route, const RequestContext& ctx, const Config& config);
 

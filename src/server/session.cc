@@ -20,7 +20,13 @@
 #include "api/anthropic_messages_request.h"
 #include "api/anthropic_sink.h"
 #include "observability/access_log.h"
+#include "middleware/request_overrides.h"
+#include "observability/gateway_metrics.h"
+#include "observability/otlp_exporter.h"
+#include "observability/request_tracing.h"
+#include "observability/trace_context.h"
 #include "server/local_routes.h"
+#include "server/ops_routes.h"
 #include "server/request_id.h"
 #include "server/worker.h"
 
@@ -117,17 +123,21 @@ class Session final : public ResponseSink,
  private:
   asio::awaitable<void> serve_connection();
   asio::awaitable<void> handle(http::request<http::string_body> req);
-  asio::awaitable<void> dispatch(RequestContext& ctx, const http::request<http::string_body>& req);
+  asio::awaitable<void> dispatch(RequestContext& ctx, const http::request<http::string_body>& req,
+                                 const Generation& gen);
   asio::awaitable<bool> reply_error(const ApiError& e, bool close);
   asio::awaitable<bool> send_error(ResponseSink& out, const ApiError& e);
   asio::awaitable<bool> write_raw(std::vector<asio::const_buffer> buffers);
   void set_common_headers(http::fields& h, const HeaderList& extra);
+  // The config the gateway started with (server settings); per-request
+  // settings come from gen_.
   const Config& config() const { return *w_.state->config; }
 
   Worker& w_;
   Stream stream_;
   beast::flat_buffer buffer_;
   RequestContext* ctx_ = nullptr;
+  std::shared_ptr<const Generation> gen_;  // the current request's config generation
   std::string chunk_prefix_;
   std::string trailer_;
   std::string client_ip_;
@@ -217,23 +227,30 @@ asio::awaitable<void> Session<Stream>::handle(http::request<http::string_body> r
   ctx.authorization = std::string(req[http::field::authorization]);
   ctx.x_api_key = std::string(req["x-api-key"]);
   ctx.traceparent = std::string(req["traceparent"]);
+  // The generation this request runs on to its end, whatever reloads happen.
+  gen_ = st.current();
+  const auto gen = gen_;
+  start_trace(ctx, gen->config->tracing.sample_ratio);
+  for (const char* name : kControlHeaders) {
+    if (auto v = req[name]; !v.empty()) ctx.control_headers[name] = std::string(v);
+  }
   ctx.tags = parse_tags(req["x-tollgate-tags"].empty() ? req["x-litellm-tags"] : req["x-tollgate-tags"]);
   ctx_ = &ctx;
   committed_ = streaming_ = stream_ended_ = false;
   st.in_flight.fetch_add(1);
   st.requests_total.fetch_add(1);
 
-  co_await dispatch(ctx, req);
+  co_await dispatch(ctx, req, *gen);
   // Providers send events; the session owns the framing and ends the stream.
   if (streaming_ && !stream_ended_) {
     // A successful stream's cost is known only now: it goes in a trailer.
-    if (ctx.status == 200 && !ctx.model_group.empty()) price_request(ctx, config(), *st.prices);
+    if (ctx.status == 200 && !ctx.model_group.empty()) price_request(ctx, *gen->config, *gen->prices);
     co_await end_stream();
   }
 
   ctx.end = RequestContext::Clock::now();
-  if (!ctx.cost_usd) price_request(ctx, config(), *st.prices);
-  st.chain.complete(ctx);
+  if (!ctx.cost_usd) price_request(ctx, *gen->config, *gen->prices);
+  gen->chain->complete(ctx);
   if (st.ledger) {
     if (auto row = make_spend_row(ctx)) {
       if (!st.ledger->record(std::move(*row))) {
@@ -241,15 +258,21 @@ asio::awaitable<void> Session<Stream>::handle(http::request<http::string_body> r
       }
     }
   }
-  write_access_log(ctx, config().logging.json);
+  if (st.metrics && ctx.endpoint != Endpoint::health) st.metrics->request_completed(ctx);
+  if (gen->tracer) {
+    for (auto& span : request_spans(ctx)) gen->tracer->submit(std::move(span));
+  }
+  write_access_log(ctx, gen->config->logging.json);
   ctx_ = nullptr;
+  gen_.reset();
   st.in_flight.fetch_sub(1);
   // A stream that ended in an error is closed, as the SSE error contract says.
   if (streaming_ && ctx.status != 200) keep_alive_ = false;
 }
 
 template <class Stream>
-asio::awaitable<void> Session<Stream>::dispatch(RequestContext& ctx, const http::request<http::string_body>& req) {
+asio::awaitable<void> Session<Stream>::dispatch(RequestContext& ctx, const http::request<http::string_body>& req,
+                                                const Generation& gen) {
   auto route = resolve_route(req.method(), req.target());
   ctx.path = route.path;
   ctx.endpoint = route.endpoint;
@@ -259,7 +282,9 @@ asio::awaitable<void> Session<Stream>::dispatch(RequestContext& ctx, const http:
   AnthropicSink anthropic_sink(*this, ctx);
   ResponseSink& out = anthropic ? static_cast<ResponseSink&>(anthropic_sink) : *this;
   if (route.local) {
-    auto reply = local_reply(route, *w_.state);
+    auto reply = route.path == "/metrics"  ? metrics_reply(ctx, *w_.state, *gen.config)
+                 : route.path == "/health" ? health_reply(ctx, *w_.state, *gen.config)
+                                           : local_reply(route, *w_.state, *gen.config);
     ctx.status = reply.status;
     co_await send_response(reply.status, std::move(reply.body), std::move(reply.headers));
     co_return;
@@ -313,7 +338,7 @@ asio::awaitable<void> Session<Stream>::dispatch(RequestContext& ctx, const http:
     ctx.endpoint = Endpoint::chat_completions;
   }
   if (route.endpoint == Endpoint::model) ctx.requested_model = route.model_id;
-  if (auto decision = co_await w_.state->chain.run(ctx)) {
+  if (auto decision = co_await gen.chain->run(ctx)) {
     ctx.status = decision->status;
     ctx.error_type = decision->code.empty() ? decision->type : decision->code;
     ctx.reject_reason = decision->message;
@@ -339,7 +364,7 @@ asio::awaitable<void> Session<Stream>::dispatch(RequestContext& ctx, const http:
     co_return;
   }
   if (route.endpoint == Endpoint::models || route.endpoint == Endpoint::model) {
-    auto reply = models_reply(route, ctx, config());
+    auto reply = models_reply(route, ctx, *gen.config);
     ctx.status = reply.status;
     HeaderList no_headers;
     co_await send_response(reply.status, std::move(reply.body), std::move(no_headers));
@@ -358,7 +383,10 @@ asio::awaitable<void> Session<Stream>::dispatch(RequestContext& ctx, const http:
   // never forwards it as an OpenAI chunk.
   if (anthropic) ctx.client_wants_usage = true;
   ctx.reached_router = true;  // from here on the request owes exactly one spend row
-  co_await w_.router->route(ctx, out);
+  // This worker's router for the request's generation, kept alive by the
+  // request even if a reload replaces it meanwhile.
+  auto router = w_.router_for(gen);
+  co_await router->route(ctx, out);
 }
 
 template <class Stream>
@@ -366,6 +394,9 @@ void Session<Stream>::set_common_headers(http::fields& h, const HeaderList& extr
   if (!ctx_) h.set("x-request-id", new_request_id());  // rejected before a request existed
   if (ctx_) {
     h.set("x-request-id", ctx_->request_id);
+    if (!ctx_->trace_id.empty()) {
+      h.set("traceparent", format_traceparent(TraceContext{ctx_->trace_id, ctx_->span_id, ctx_->trace_sampled}));
+    }
     if (ctx_->attempts > 0) h.set("x-tollgate-attempts", std::to_string(ctx_->attempts));
     if (ctx_->cost_usd) h.set("x-tollgate-cost-usd", fmt::format("{:.10f}", *ctx_->cost_usd));
     for (const auto& [k, v] : ctx_->response_headers) h.set(k, v);
@@ -403,7 +434,7 @@ asio::awaitable<bool> Session<Stream>::send_response(int status, std::string bod
   committed_ = true;
   if (ctx_) {
     ctx_->first_byte = RequestContext::Clock::now();
-    if (status == 200 && !ctx_->model_group.empty()) price_request(*ctx_, config(), *w_.state->prices);
+    if (status == 200 && !ctx_->model_group.empty() && gen_) price_request(*ctx_, *gen_->config, *gen_->prices);
   }
   http::response<http::string_body> res{static_cast<http::status>(status), 11};
   res.set(http::field::server, "tollgate");

@@ -46,8 +46,18 @@ class Worker {
   std::shared_ptr<SharedState> state;
   std::shared_ptr<boost::asio::ssl::context> server_tls;  // null: plain HTTP
   UpstreamPool pool;
-  std::unique_ptr<Router> router;
   std::set<SessionControl*> sessions;
+
+  // This worker's router for a config generation, built on first use after
+  // a reload (providers hold this worker's upstream pool). Sessions keep the
+  // one they started with.
+  std::shared_ptr<Router> router_for(const Generation& gen);
+
+ private:
+  Router::Sleep sleep_;
+  uint64_t seed_;
+  std::shared_ptr<Router> router_;
+  uint64_t router_generation_ = 0;
 };
 
 // Starts a session on an accepted socket (defined in session.cc).

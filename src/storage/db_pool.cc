@@ -17,7 +17,19 @@ struct DbPool::Impl {
   Impl(std::function<std::unique_ptr<Store>()> f, int n) : factory(std::move(f)), threads(n), pool(n) {}
 
   // Runs fn with a pooled connection on the calling (pool) thread.
-  void call(const std::function<void(Store&)>& fn) {
+  void call(const std::function<void(Store&)>& fn, const char* operation) {
+    const auto start = std::chrono::steady_clock::now();
+    struct Timed {
+      Impl* impl;
+      const char* operation;
+      std::chrono::steady_clock::time_point start;
+      ~Timed() {
+        if (impl->observer) {
+          impl->observer(operation, std::chrono::duration_cast<std::chrono::microseconds>(
+                                        std::chrono::steady_clock::now() - start));
+        }
+      }
+    } timed{this, operation, start};
     std::unique_ptr<Store> store;
     {
       std::lock_guard lock(mutex);
@@ -45,6 +57,7 @@ struct DbPool::Impl {
   }
 
   std::function<std::unique_ptr<Store>()> factory;
+  Observer observer;
   int threads;
   std::mutex mutex;
   std::vector<std::unique_ptr<Store>> idle;
@@ -58,6 +71,8 @@ DbPool::~DbPool() { impl_->pool.join(); }
 
 int DbPool::threads() const { return impl_->threads; }
 
+void DbPool::set_observer(Observer observer) { impl_->observer = std::move(observer); }
+
 boost::asio::awaitable<void> DbPool::run(std::function<void(Store&)> fn) {
   Impl* impl = impl_.get();
   auto initiate = [impl, &fn](auto handler) {
@@ -67,7 +82,7 @@ boost::asio::awaitable<void> DbPool::run(std::function<void(Store&)> fn) {
                                    work = std::move(work)]() mutable {
       std::exception_ptr error;
       try {
-        impl->call(fn);
+        impl->call(fn, "request");
       } catch (...) {
         error = std::current_exception();
       }
@@ -87,7 +102,7 @@ void DbPool::run_sync(std::function<void(Store&)> fn) {
   auto result = done.get_future();
   boost::asio::post(impl_->pool, [this, &fn, &done] {
     try {
-      impl_->call(fn);
+      impl_->call(fn, "background");
       done.set_value();
     } catch (...) {
       done.set_exception(std::current_exception());

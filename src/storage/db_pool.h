@@ -8,6 +8,7 @@
 // the next call, so a restarted database is picked up without a restart of
 // the gateway. Thread-safe: run() and run_sync() may be called from any thread.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 
@@ -35,6 +36,11 @@ class DbPool {
   void run_sync(std::function<void(Store&)> fn);
 
   int threads() const;
+
+  // Told the duration of every call ("request": run(), "background":
+  // run_sync()), on the pool thread. Set it before the first call.
+  using Observer = std::function<void(const char* operation, std::chrono::microseconds)>;
+  void set_observer(Observer observer);
 
  private:
   struct Impl;

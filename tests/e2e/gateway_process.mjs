@@ -39,6 +39,8 @@ export async function startGateway(configFor, { readyWithinMs = 10000 } = {}) {
     port,
     url: `http://127.0.0.1:${port}`,
     logs: () => logs,
+    configPath: config,
+    signal: (sig) => child.kill(sig),
     stop: async () => { child.kill('SIGTERM'); await exited; },
   };
 }

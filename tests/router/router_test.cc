@@ -97,17 +97,23 @@ class RouterTest : public ::testing::Test {
       scripted[p.name] = sp.get();
       providers[p.name] = std::move(sp);
     }
+    registry = std::make_shared<DeploymentRegistry>(
+        [this] { return std::chrono::steady_clock::time_point(std::chrono::milliseconds(now_ms)); });
+    RouterEnv env;
+    env.deployments = registry;
     router = std::make_unique<Router>(config, std::move(providers),
                                       [this](std::chrono::milliseconds d) -> asio::awaitable<void> {
                                         sleeps.push_back(d);
                                         co_return;
                                       },
-                                      7);
+                                      7, env);
   }
-  void route(const std::string& model) {
+  void route(const std::string& model, std::function<void(RequestContext&)> prepare = nullptr) {
+    sink = RecordingSink{};
     RequestContext ctx;
     ctx.requested_model = model;
     ctx.request_id = "req_test";
+    if (prepare) prepare(ctx);
     asio::io_context ioc;
     auto f = asio::co_spawn(ioc, router->route(ctx, sink), asio::use_future);
     ioc.run();
@@ -116,6 +122,8 @@ class RouterTest : public ::testing::Test {
   }
 
   std::shared_ptr<const Config> config;
+  std::shared_ptr<DeploymentRegistry> registry;
+  int64_t now_ms = 1'000'000;
   std::unique_ptr<Router> router;
   std::map<std::string, ScriptedProvider*> scripted;
   std::vector<std::string> calls;
@@ -162,17 +170,21 @@ TEST_F(RouterTest, RetriesGoToTheOtherDeploymentThenFallback) {
   EXPECT_EQ(sink.status, 200);
   EXPECT_EQ(last.model_group, "other");
   EXPECT_EQ(last.attempts, 3);
-  EXPECT_EQ(sleeps.size(), 2u);
+  EXPECT_TRUE(sleeps.empty()) << "a different deployment or a fallback is tried at once";
 }
 
-TEST_F(RouterTest, RetryAfterIsHonouredUpToTheCap) {
-  make(kTwoDeployments);
+TEST_F(RouterTest, RetryAfterIsHonouredUpToTheCapOnTheSameDeployment) {
+  make(R"(
+providers: [{name: a, type: mock}]
+models: [{name: m, deployments: [{provider: a, model: x}]}]
+router: {retries: 1, backoff: {initial_ms: 100, max_ms: 1000}, retry_after_max_ms: 5000}
+)");
   auto limited = failure(FailureClass::rate_limited, ApiError::rate_limited("slow", 60), 60'000);
   scripted["a"]->script = {limited};
-  scripted["b"]->script = {limited};
   route("m");
-  ASSERT_GE(sleeps.size(), 1u);
+  ASSERT_EQ(sleeps.size(), 1u);
   EXPECT_EQ(sleeps[0], 5000ms) << "retry-after is capped at retry_after_max_ms";
+  EXPECT_EQ(sink.status, 200);
 }
 
 TEST_F(RouterTest, ClientErrorsStopEverything) {
@@ -214,6 +226,167 @@ router: {retries: 2, backoff: {initial_ms: 0, max_ms: 0}}
   ASSERT_EQ(sink.headers.size(), 1u);
   EXPECT_EQ(sink.headers[0], (std::pair<std::string, std::string>{"retry-after", "3"}));
   EXPECT_TRUE(sleeps.empty()) << "backoff 0 means no waiting";
+}
+
+TEST_F(RouterTest, RetryPolicyPerErrorClass) {
+  make(R"(
+providers: [{name: a, type: mock}]
+models: [{name: m, deployments: [{provider: a, model: x}], fallbacks: [other]}, {name: other, deployments: [{provider: a, model: z}]}]
+router: {retries: 3, retry_policy: {timeout: 0, server: 1}, backoff: {initial_ms: 0, max_ms: 0}}
+)");
+  auto timeout = failure(FailureClass::timeout, ApiError::gateway_timeout("slow"));
+  scripted["a"]->script = {timeout};
+  route("m");
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[1], "a/z") << "no retry for timeouts: straight to the fallback";
+  calls.clear();
+  auto boom = failure(FailureClass::server, ApiError::bad_gateway("boom"));
+  scripted["a"]->script = {boom, boom};
+  route("m");
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(calls[0], "a/x");
+  EXPECT_EQ(calls[1], "a/x") << "one retry for server errors";
+  EXPECT_EQ(calls[2], "a/z");
+  calls.clear();
+  auto limited = failure(FailureClass::rate_limited, ApiError::rate_limited("slow", std::nullopt));
+  scripted["a"]->script = {limited, limited, limited};
+  route("m");
+  EXPECT_EQ(calls.size(), 4u) << "rate limits fall back to router.retries (3)";
+}
+
+constexpr const char* kFallbackKinds = R"(
+providers: [{name: a, type: mock}, {name: b, type: mock}, {name: c, type: mock}, {name: d, type: mock}]
+models:
+  - name: m
+    context_window: 50
+    deployments: [{provider: a, model: small}]
+    fallbacks: [general]
+    context_window_fallbacks: [big]
+    content_policy_fallbacks: [lenient]
+  - {name: big, deployments: [{provider: b, model: large}], context_window: 100000}
+  - {name: lenient, deployments: [{provider: c, model: other}]}
+  - {name: general, deployments: [{provider: d, model: backup}]}
+router: {retries: 1, backoff: {initial_ms: 0, max_ms: 0}}
+)";
+
+TEST_F(RouterTest, ContextWindowFallbackUpFrontWhenThePromptCannotFit) {
+  make(kFallbackKinds);
+  route("m", [](RequestContext& ctx) {
+    ctx.body = {{"model", "m"},
+                {"messages", nlohmann::json::array({{{"role", "user"}, {"content", std::string(2000, 'x')}}})}};
+  });
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0], "b/large");
+  EXPECT_EQ(last.model_group, "big");
+  ASSERT_FALSE(last.notes.empty());
+  EXPECT_NE(last.notes.back().find("routed to big"), std::string::npos);
+}
+
+TEST_F(RouterTest, ContextWindowAndContentPolicyErrorsPickTheirFallbacks) {
+  make(kFallbackKinds);
+  scripted["a"]->script = {failure(FailureClass::client,
+                                   ApiError::bad_request("This model's maximum context length is 50 tokens", "messages",
+                                                         "context_length_exceeded"))};
+  route("m");
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[1], "b/large") << "a context-window error goes to the larger model, not the general fallback";
+  EXPECT_EQ(sink.status, 200);
+  calls.clear();
+  scripted["a"]->script = {failure(FailureClass::client, ApiError::bad_request("flagged", {}, "content_policy_violation"))};
+  route("m");
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[1], "c/other");
+  calls.clear();
+  scripted["a"]->script = {failure(FailureClass::client, ApiError::bad_request("bad temperature", "temperature"))};
+  route("m");
+  EXPECT_EQ(calls.size(), 1u) << "other client errors have no fallback";
+  EXPECT_EQ(sink.status, 400);
+}
+
+TEST_F(RouterTest, FallbackOverrideReplacesTheGeneralFallbacks) {
+  make(kFallbackKinds);
+  auto boom = failure(FailureClass::server, ApiError::bad_gateway("boom"));
+  scripted["a"]->script = {boom, boom};
+  route("m", [](RequestContext& ctx) { ctx.fallback_override = std::vector<std::string>{"lenient"}; });
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(calls[2], "c/other");
+  calls.clear();
+  scripted["a"]->script = {boom, boom};
+  route("m", [](RequestContext& ctx) { ctx.fallback_override = std::vector<std::string>{}; });
+  EXPECT_EQ(calls.size(), 2u) << "x-tollgate-fallbacks: none";
+  EXPECT_EQ(sink.status, 502);
+}
+
+TEST_F(RouterTest, AnOpenCircuitIsSkippedUntilItsCooldownEnds) {
+  make(R"(
+providers: [{name: a, type: mock}, {name: b, type: mock}]
+models: [{name: m, deployments: [{provider: a, model: x, weight: 1000}, {provider: b, model: y, weight: 1}]}]
+router: {retries: 1, backoff: {initial_ms: 0, max_ms: 0}, circuit_breaker: {failures: 1, cooldown_ms: 5000}}
+)");
+  scripted["a"]->script = {failure(FailureClass::connect, ApiError::bad_gateway("refused"))};
+  route("m");
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0], "a/x");
+  EXPECT_EQ(calls[1], "b/y");
+  EXPECT_EQ(registry->get("a/x")->snapshot(registry->now()).state, CircuitState::open);
+  calls.clear();
+  for (int i = 0; i < 5; ++i) route("m");
+  EXPECT_EQ(calls, std::vector<std::string>(5, "b/y")) << "a/x cools down despite its weight";
+  calls.clear();
+  now_ms += 5000;
+  route("m");
+  EXPECT_EQ(calls, std::vector<std::string>{"a/x"}) << "the probe";
+  EXPECT_EQ(registry->get("a/x")->snapshot(registry->now()).state, CircuitState::closed);
+}
+
+TEST_F(RouterTest, KeyTagsRestrictAndUnmatchableTagsAreRefused) {
+  make(R"(
+providers: [{name: a, type: mock}, {name: b, type: mock}]
+models: [{name: m, deployments: [{provider: a, model: x, tags: {region: eu}}, {provider: b, model: y, tags: {region: us}}]}]
+)");
+  for (int i = 0; i < 5; ++i) {
+    route("m", [](RequestContext& ctx) {
+      ctx.principal = Principal{};
+      ctx.principal->route_tags = {{"region", "eu"}};
+    });
+  }
+  EXPECT_EQ(calls, std::vector<std::string>(5, "a/x"));
+  calls.clear();
+  route("m", [](RequestContext& ctx) {
+    ctx.principal = Principal{};
+    ctx.principal->route_tags = {{"region", "eu"}};
+    ctx.route_tags = {{"region", "us"}};
+  });
+  EXPECT_TRUE(calls.empty());
+  EXPECT_EQ(sink.status, 403) << "a request cannot widen its key's tags";
+  route("m", [](RequestContext& ctx) { ctx.route_tags = {{"gpu", "h100"}}; });
+  EXPECT_TRUE(calls.empty());
+  EXPECT_EQ(sink.status, 400);
+  EXPECT_NE(sink.body.find("no_matching_deployment"), std::string::npos);
+}
+
+TEST_F(RouterTest, StrategiesOrderByLoadLatencyCostAndHeadroom) {
+  make(R"(
+providers: [{name: a, type: mock}, {name: b, type: mock}]
+models:
+  - {name: busy, strategy: least_busy, deployments: [{provider: a, model: x}, {provider: b, model: y}]}
+  - {name: fast, strategy: lowest_latency, deployments: [{provider: a, model: x}, {provider: b, model: y}]}
+  - {name: roomy, strategy: usage_based, deployments: [{provider: a, model: x, rpm: 10}, {provider: b, model: y, rpm: 100}]}
+)");
+  const auto now = registry->now();
+  auto ax = registry->get("a/x");
+  auto by = registry->get("b/y");
+  auto held = ax->try_admit(now, 0, 0);  // one attempt in flight on a/x
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(router->attempt_order(config->models[0])[0]->provider, "b");
+  ax->on_success(config->router.circuit_breaker, now, held.probe, 300ms, 50ms, 0);
+  auto t = by->try_admit(now, 0, 0);
+  by->on_success(config->router.circuit_breaker, now, t.probe, 100ms, 90ms, 0);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(router->attempt_order(config->models[1], false)[0]->provider, "b") << "lower total latency";
+    EXPECT_EQ(router->attempt_order(config->models[1], true)[0]->provider, "a") << "lower time to first token";
+  }
+  // a/x has used 1 of 10 rpm (90% left), b/y 1 of 100 (99% left).
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(router->attempt_order(config->models[2])[0]->provider, "b");
 }
 
 }  // namespace

@@ -23,7 +23,8 @@ models:
     price: {input_per_million: 1.0, output_per_million: 2.0}
   - name: emb
     deployments: [{provider: az, model: embed-prod}]
-router: {retries: 2, timeouts: {connect_ms: 2000, first_byte_ms: 5000, total_ms: 20000}}
+# The error-class tests fail one deployment many times on purpose: no circuit breaker.
+router: {circuit_breaker: {failures: 0}, retries: 2, timeouts: {connect_ms: 2000, first_byte_ms: 5000, total_ms: 20000}}
 )";
     yaml.replace(yaml.find("{BASE}"), 6, upstream.base_url());
     start(yaml);

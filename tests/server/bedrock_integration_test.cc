@@ -45,7 +45,7 @@ models:
     deployments: [{provider: aws, model: "cohere.embed-english-v3"}]
   - name: backup
     deployments: [{provider: local-mock, model: mock-gpt}]
-router: {retries: )" + std::to_string(retries) + R"(, timeouts: {connect_ms: 2000, first_byte_ms: 5000, total_ms: 20000}}
+router: {circuit_breaker: {failures: 0}, retries: )" + std::to_string(retries) + R"(, timeouts: {connect_ms: 2000, first_byte_ms: 5000, total_ms: 20000}}
 )");
   }
 

@@ -21,7 +21,8 @@ models:
     deployments: [{provider: co, model: command-r-08-2024}]
   - name: embed
     deployments: [{provider: co, model: embed-english-v3.0}]
-router: {retries: 2, timeouts: {connect_ms: 2000, first_byte_ms: 5000, total_ms: 20000}}
+# The error-class tests fail one deployment many times on purpose: no circuit breaker.
+router: {circuit_breaker: {failures: 0}, retries: 2, timeouts: {connect_ms: 2000, first_byte_ms: 5000, total_ms: 20000}}
 )";
     yaml.replace(yaml.find("{BASE}"), 6, upstream.base_url());
     start(yaml);

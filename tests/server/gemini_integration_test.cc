@@ -23,7 +23,7 @@ models:
     deployments: [{provider: gem, model: gemini-2.5-flash}]
   - name: emb
     deployments: [{provider: gem, model: text-embedding-004}]
-router: {retries: {RETRIES}, timeouts: {connect_ms: 2000, first_byte_ms: 5000, total_ms: 20000}}
+router: {circuit_breaker: {failures: 0}, retries: {RETRIES}, timeouts: {connect_ms: 2000, first_byte_ms: 5000, total_ms: 20000}}
 )";
     replace(yaml, "{BASE}", upstream.base_url());
     replace(yaml, "{KEY}", kKey);
