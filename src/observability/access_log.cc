@@ -25,6 +25,7 @@ std::string format_access_log(const RequestContext& ctx, bool json) {
   if (json) {
     nlohmann::json j = {
         {"request_id", ctx.request_id},
+        {"trace_id", ctx.trace_id},
         {"method", ctx.method},
         {"path", ctx.path},
         {"status", ctx.status},
@@ -33,6 +34,7 @@ std::string format_access_log(const RequestContext& ctx, bool json) {
         {"model_group", ctx.model_group},
         {"provider", ctx.provider_name},
         {"deployment", ctx.deployment_model},
+        {"deployment_id", ctx.deployment_id},
         {"stream", ctx.stream},
         {"attempts", ctx.attempts},
         {"prompt_tokens", ctx.usage.prompt_tokens},
@@ -54,11 +56,11 @@ std::string format_access_log(const RequestContext& ctx, bool json) {
   auto q = [](const std::string& s) { return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
   return fmt::format(
       "{} {} {} {} key={} model={} provider={} deployment={} stream={} attempts={} tokens={}/{} cached={} reasoning={} "
-      "usage={} cost_usd={} latency_ms={:.1f} ttfb_ms={:.1f}{}{}",
+      "usage={} cost_usd={} latency_ms={:.1f} ttfb_ms={:.1f} trace_id={}{}{}",
       ctx.request_id, ctx.method, q(ctx.path), ctx.status, q(key), q(ctx.requested_model), ctx.provider_name,
       q(ctx.deployment_model), ctx.stream, ctx.attempts, ctx.usage.prompt_tokens, ctx.usage.completion_tokens,
       ctx.usage.cached_tokens, ctx.usage.reasoning_tokens, to_string(ctx.usage.source), cost, latency, ttfb,
-      ctx.client_disconnected ? " client_disconnected" : "", ctx.error_type.empty() ? "" : " error=" + ctx.error_type);
+      ctx.trace_id.empty() ? "-" : ctx.trace_id, ctx.client_disconnected ? " client_disconnected" : "", ctx.error_type.empty() ? "" : " error=" + ctx.error_type);
 }
 
 void write_access_log(const RequestContext& ctx, bool json) {

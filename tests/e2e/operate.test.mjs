@@ -63,6 +63,16 @@ test('a failing deployment is routed around and a SIGHUP reload drops nothing', 
     }
     assert.equal(failing.calls(), 3, 'three failures opened the circuit; no traffic after that');
 
+    // The caller's trace continues upstream and into the access log.
+    const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'traced' }] },
+      { headers: { traceparent: `00-${trace}-00f067aa0ba902b7-01` } });
+    const upstreamTrace = healthy.requests.at(-1).headers.traceparent;
+    assert.match(upstreamTrace, new RegExp(`^00-${trace}-[0-9a-f]{16}-01$`));
+    assert.notEqual(upstreamTrace.split('-')[2], '00f067aa0ba902b7', 'a span of its own');
+    for (let i = 0; i < 100 && !gw.logs().includes(`trace_id=${trace}`); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.match(gw.logs(), new RegExp(`trace_id=${trace}`));
+
     const scrape = async () => (await fetch(`${gw.url}/metrics`)).text();
     let text = await scrape();
     assert.equal(metric(text, 'tollgate_deployment_circuit_state{deployment="flaky-1"}'), 1);
