@@ -283,6 +283,11 @@ std::optional<std::string> Gateway::reload(std::shared_ptr<Config> next) {
   // Spans of requests still on the old generation are dropped (and counted)
   // once its exporter stops.
   if (running->tracer && running->tracer != gen->tracer) running->tracer->stop();
+  if (gen->config->logging.level != running->config->logging.level) {
+    const auto level = spdlog::level::from_str(gen->config->logging.level);
+    spdlog::set_level(level);
+    if (auto access = spdlog::get("access")) access->set_level(std::max(level, spdlog::level::info));
+  }
   if (state_->metrics) state_->metrics->config_reload(true);
   spdlog::info("config reloaded: generation {} serves new requests ({} model(s), {} provider(s))", gen->number,
                gen->config->models.size(), gen->config->providers.size());

@@ -92,12 +92,22 @@ router:
     ASSERT_TRUE(loaded.errors.empty()) << loaded.errors.front();
     GatewayOptions o;
     o.seed = 3;
+    o.sleep = [this](std::chrono::milliseconds d) -> boost::asio::awaitable<void> {
+      std::lock_guard lock(sleeps_mu);
+      sleeps.push_back(d);
+      co_return;
+    };
     o.steady_now = [this] { return std::chrono::steady_clock::time_point(std::chrono::milliseconds(clock_ms.load())); };
     gateway = std::make_unique<Gateway>(loaded.config, o);
     port = gateway->start();
     reloader = std::make_unique<ConfigReloader>(*gateway, config_path.string());
   }
 
+  static void replace(std::string& s, const std::string& from, const std::string& to) {
+    auto at = s.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    s.replace(at, from.size(), to);
+  }
   void rewrite(const std::string& text) { std::ofstream(config_path, std::ios::trunc) << text; }
 
   ClientResponse call(const json& body, std::map<std::string, std::string> headers = {}) {
@@ -127,6 +137,8 @@ router:
   std::filesystem::path config_path;
   FakeUpstream good, bad;
   std::atomic<int64_t> clock_ms{1'000'000};
+  std::mutex sleeps_mu;
+  std::vector<std::chrono::milliseconds> sleeps;
   std::unique_ptr<Gateway> gateway;
   std::unique_ptr<ConfigReloader> reloader;
   uint16_t port = 0;
@@ -370,6 +382,109 @@ TEST_F(OperateTest, SpansGoToTheCollectorWithGenAiAttributes) {
   EXPECT_EQ(attr(client, "gen_ai.request.model")["stringValue"], "m");
   EXPECT_EQ(attr(client, "tollgate.deployment")["stringValue"], "good-us");
   EXPECT_EQ(good.requests().back().header("traceparent").substr(36, 16), client["spanId"].get<std::string>());
+}
+
+TEST_F(OperateTest, HealthChecksOpenTheCircuitOfADeadDeploymentAndCloseItWhenItRecovers) {
+  start(yaml());
+  gateway->check_health_now();
+  auto h = health();
+  EXPECT_EQ((*deployment(h, "bad-eu"))["health_check"], "failing");
+  EXPECT_EQ((*deployment(h, "good-us"))["health_check"], "ok");
+  EXPECT_EQ((*deployment(h, "bad-eu"))["state"], "closed") << "one failed check is not yet `failures: 2`";
+  const auto probes = bad.requests();
+  ASSERT_FALSE(probes.empty());
+  EXPECT_EQ(probes.back().json()["max_tokens"], 1) << "a cheap one-token request";
+  EXPECT_EQ(probes.back().header("authorization"), "Bearer sk-bad-secret-9012");
+  gateway->check_health_now();
+  EXPECT_EQ((*deployment(health(), "bad-eu"))["state"], "open");
+  EXPECT_EQ(metric(scrape(), R"(tollgate_health_check_failures_total{deployment="bad-eu"})"), 2);
+
+  // Recovered: after the cooldown the next successful check closes it.
+  bad.set_default_response(FakeResponse::json(200, completion("from bad")));
+  gateway->check_health_now();
+  EXPECT_EQ((*deployment(health(), "bad-eu"))["state"], "open") << "not before the cooldown";
+  clock_ms += 30'000;
+  gateway->check_health_now();
+  h = health();
+  EXPECT_EQ((*deployment(h, "bad-eu"))["state"], "closed");
+  EXPECT_EQ((*deployment(h, "bad-eu"))["health_check"], "ok");
+  EXPECT_EQ(good.request_count(), 4u) << "one check per deployment per round";
+  EXPECT_EQ(bad.request_count(), 8u) << "bad-eu and bad-solo";
+}
+
+TEST_F(OperateTest, EachRetryClassFollowsItsPolicy) {
+  std::string text = yaml(R"(  retry_policy: {rate_limited: 1, server: 0, timeout: 0, connect: 1}
+  retry_after_max_ms: 4000
+)",
+                          R"(  - name: refused
+    deployments: [{provider: nowhere, model: m}]
+    fallbacks: [solo]
+)");
+  // A provider nothing listens for, and no circuit breaker in the way.
+  replace(text, "providers:\n", "providers:\n  - {name: nowhere, type: openai_compatible, base_url: \"http://127.0.0.1:1/v1\"}\n");
+  replace(text, "circuit_breaker: {failures: 2, cooldown_ms: 30000}", "circuit_breaker: {failures: 0}");
+  // The extra model goes under models:, before router:.
+  const std::string refused = "  - name: refused\n    deployments: [{provider: nowhere, model: m}]\n    fallbacks: [solo]\n";
+  replace(text, refused, "");
+  replace(text, "router:\n", refused + "router:\n");
+  start(text);
+  // 429 with retry-after 2: one retry on the same deployment after 2 s.
+  bad.enqueue(FakeResponse::json(429, {{"error", {{"message", "slow down"}, {"type", "rate_limit_error"}}}}).header("retry-after", "2"));
+  bad.enqueue(FakeResponse::json(200, completion("after the wait")));
+  auto r = call(chat("solo"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["choices"][0]["message"]["content"], "after the wait");
+  {
+    std::lock_guard lock(sleeps_mu);
+    ASSERT_EQ(sleeps.size(), 1u);
+    EXPECT_EQ(sleeps[0], 2000ms);
+    sleeps.clear();
+  }
+  // A longer retry-after is capped at retry_after_max_ms.
+  bad.enqueue(FakeResponse::json(429, {{"error", {{"message", "slow down"}}}}).header("retry-after", "60"));
+  bad.enqueue(FakeResponse::json(200, completion("capped")));
+  EXPECT_EQ(call(chat("solo")).status, 200);
+  {
+    std::lock_guard lock(sleeps_mu);
+    ASSERT_EQ(sleeps.size(), 1u);
+    EXPECT_EQ(sleeps[0], 4000ms);
+  }
+  // server: 0 -> a 5xx is not retried.
+  const auto before = bad.request_count();
+  EXPECT_EQ(call(chat("solo")).status, 503);
+  EXPECT_EQ(bad.request_count() - before, 1u);
+  // connect: 1 -> the refused deployment is tried twice, then the fallback.
+  bad.enqueue(FakeResponse::json(200, completion("fallback")));
+  r = call(chat("refused"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["choices"][0]["message"]["content"], "fallback");
+  EXPECT_EQ(r.header("x-tollgate-attempts"), "3");
+  const std::string m = scrape();
+  EXPECT_EQ(metric(m, R"(tollgate_retries_total{deployment="nowhere/m",class="connect"})"), 1);
+  EXPECT_EQ(metric(m, R"(tollgate_retries_total{deployment="bad-solo",class="rate_limited"})"), 2);
+  EXPECT_EQ(metric(m, R"(tollgate_fallbacks_total{from="refused",to="solo",kind="general"})"), 1);
+}
+
+TEST_F(OperateTest, OverrideHeadersStayWithinTheKeysRights) {
+  start(yaml("", R"(keys:
+  - {name: eu-only, key: sk-eu-only-key-0001, models: [chat], route_tags: {region: eu}}
+)"));
+  TestClient c(port);
+  auto r = c.post_json("/v1/chat/completions", chat(), {{"authorization", "Bearer sk-eu-only-key-0001"}});
+  EXPECT_EQ(r.status, 503) << "its only allowed deployment fails: never the us one";
+  EXPECT_EQ(good.request_count(), 0u);
+  r = c.post_json("/v1/chat/completions", chat(),
+                  {{"authorization", "Bearer sk-eu-only-key-0001"}, {"x-tollgate-route-tags", "region=us"}});
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.json()["error"]["code"], "deployment_not_allowed");
+  r = c.post_json("/v1/chat/completions", chat(),
+                  {{"authorization", "Bearer sk-eu-only-key-0001"}, {"x-tollgate-fallbacks", "solo"}});
+  EXPECT_EQ(r.status, 403) << "solo is not among the key's models";
+  r = c.post_json("/v1/chat/completions", chat(),
+                  {{"authorization", "Bearer sk-eu-only-key-0001"}, {"x-tollgate-timeout-ms", "soon"}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.json()["error"]["param"], "x-tollgate-timeout-ms");
+  EXPECT_EQ(good.request_count(), 0u);
 }
 
 }  // namespace
