@@ -149,7 +149,10 @@ int main(int argc, char** argv) {
               << std::endl;
 
     // Reloads: SIGHUP, and a change of the file (polled).
-    tollgate::ConfigReloader reloader(gateway, args.config);
+    tollgate::ConfigReloader reloader(gateway, args.config, [&args](tollgate::Config& next) {
+      // --listen overrides the file at every load, as at start.
+      if (!args.listen.empty()) parse_listen(args.listen, next.server.host, next.server.port);
+    });
     reloader.start_watching(config->reload.watch_interval_ms);
 
     boost::asio::io_context signals_ctx;

@@ -120,8 +120,11 @@ void DeploymentState::on_health_check(const CircuitBreakerConfig& policy, Clock:
   std::lock_guard lock(mu_);
   health_ok_ = ok;
   if (ok) {
-    if (state_ != CircuitState::closed && now - opened_at_ >= cooldown_ && !probe_running_) {
-      state_ = CircuitState::closed;
+    if (state_ == CircuitState::closed) {
+      consecutive_failures_ = 0;
+      record_window(policy, now, false);
+    } else if (now - opened_at_ >= cooldown_ && !probe_running_) {
+      state_ = CircuitState::closed;  // the check was the probe
       consecutive_failures_ = 0;
     }
     return;

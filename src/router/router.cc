@@ -128,24 +128,29 @@ std::optional<int64_t> Router::context_window(const ModelConfig& model) const {
   return window;
 }
 
-std::vector<Candidate> Router::candidates(const ModelConfig& model, const std::map<std::string, std::string>& tags) {
+std::vector<Candidate> Router::candidates(const ModelConfig& model, const std::map<std::string, std::string>& tags,
+                                          RoutingStrategy strategy) {
   std::vector<Candidate> out;
   const auto now = env_.deployments->now();
   for (const auto& d : model.deployments) {
     if (!has_tags(d, tags) || !providers_.count(d.provider)) continue;
     Candidate c;
     c.deployment = &d;
-    c.stats = env_.deployments->get(d.id)->snapshot(now);
-    c.price_per_million = price_per_million(d);
+    // Only what the strategy orders by (weighted needs neither).
+    if (strategy != RoutingStrategy::weighted && strategy != RoutingStrategy::lowest_cost) {
+      c.stats = env_.deployments->get(d.id)->snapshot(now);
+    }
+    if (strategy == RoutingStrategy::lowest_cost) c.price_per_million = price_per_million(d);
     out.push_back(std::move(c));
   }
   return out;
 }
 
 std::vector<const DeploymentConfig*> Router::attempt_order(const ModelConfig& model, bool stream) {
-  auto cands = candidates(model, {});
+  const auto strategy = model.strategy.value_or(config_->router.strategy);
+  auto cands = candidates(model, {}, strategy);
   std::vector<const DeploymentConfig*> out;
-  for (auto i : order_candidates(model.strategy.value_or(config_->router.strategy), cands, stream, rng_)) {
+  for (auto i : order_candidates(strategy, cands, stream, rng_)) {
     out.push_back(cands[i].deployment);
   }
   return out;
@@ -253,9 +258,9 @@ asio::awaitable<void> Router::route(RequestContext& ctx, ResponseSink& sink) {
     const Plan::Step step = plan.steps[gi];  // a copy: the plan may grow below
     const auto* model = config_->find_model(step.group);
     if (!model) continue;
-    auto cands = candidates(*model, required);
-    if (cands.empty()) continue;
     const auto strategy = model->strategy.value_or(rc.strategy);
+    auto cands = candidates(*model, required, strategy);
+    if (cands.empty()) continue;
     std::map<FailureClass, int> retries_used;
     int retries_in_group = 0;
     int max_retries = 0;
@@ -265,6 +270,7 @@ asio::awaitable<void> Router::route(RequestContext& ctx, ResponseSink& sink) {
     std::set<const DeploymentConfig*> tried;
     const DeploymentConfig* last_pick = nullptr;
     bool counted_fallback = false;
+    const char* pending_retry = nullptr;  // failure class of the attempt being retried
     for (;;) {
       if (Clock::now() >= deadline) {
         last.failure = FailureClass::timeout;
@@ -274,6 +280,7 @@ asio::awaitable<void> Router::route(RequestContext& ctx, ResponseSink& sink) {
       }
       // The strategy's order, deployments not yet tried first; the first
       // one whose circuit and minute admit it gets the attempt.
+      if (retries_in_group > 0) cands = candidates(*model, required, strategy);  // fresh load and latency
       auto order = order_candidates(strategy, cands, ctx.stream, rng_);
       std::stable_partition(order.begin(), order.end(), [&](std::size_t i) { return !tried.count(cands[i].deployment); });
       const auto now = env_.deployments->now();
@@ -305,7 +312,9 @@ asio::awaitable<void> Router::route(RequestContext& ctx, ResponseSink& sink) {
         }
         if (wait.count() > 0) co_await sleep_(wait);
       }
-      if (gi > 0 && !counted_fallback && env_.metrics) {
+      if (pending_retry && env_.metrics) env_.metrics->retry(last_pick->id, pending_retry);
+      pending_retry = nullptr;
+      if (std::string_view(step.kind) != "primary" && !counted_fallback && env_.metrics) {
         env_.metrics->fallback(step.from, step.group, step.kind);
         counted_fallback = true;
       }
@@ -393,7 +402,7 @@ asio::awaitable<void> Router::route(RequestContext& ctx, ResponseSink& sink) {
       }
       ++retries_in_group;
       if (++retries_used[outcome.failure] > retries_for(rc, outcome.failure) || retries_in_group > max_retries) break;
-      if (env_.metrics) env_.metrics->retry(d.id, to_string(outcome.failure));
+      pending_retry = to_string(outcome.failure);  // counted when the retry is made
     }
   }
 

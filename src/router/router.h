@@ -75,7 +75,8 @@ class Router {
   std::chrono::milliseconds backoff(int retry, const AttemptOutcome& last);
   std::optional<int64_t> context_window(const ModelConfig& model) const;
   std::optional<double> price_per_million(const DeploymentConfig& d) const;
-  std::vector<Candidate> candidates(const ModelConfig& model, const std::map<std::string, std::string>& tags);
+  std::vector<Candidate> candidates(const ModelConfig& model, const std::map<std::string, std::string>& tags,
+                                    RoutingStrategy strategy);
 
   std::shared_ptr<const Config> config_;
   std::map<std::string, std::unique_ptr<Provider>> providers_;

@@ -240,6 +240,14 @@ std::vector<std::string> keep_restart_only(const Config& running, Config& next) 
   auto& b = next.server;
   if (a.host != b.host || a.port != b.port) changed.push_back("server.listen");
   if (a.threads != b.threads) changed.push_back("server.threads");
+  if (a.max_body_bytes != b.max_body_bytes || a.max_header_bytes != b.max_header_bytes) {
+    changed.push_back("server.max_body_bytes/max_header_bytes");
+  }
+  if (a.header_timeout_ms != b.header_timeout_ms || a.idle_timeout_ms != b.idle_timeout_ms ||
+      a.write_timeout_ms != b.write_timeout_ms || a.drain_timeout_ms != b.drain_timeout_ms ||
+      a.keepalive_interval_ms != b.keepalive_interval_ms) {
+    changed.push_back("server.timeouts");
+  }
   if (a.tls.has_value() != b.tls.has_value() ||
       (a.tls && (a.tls->cert_file != b.tls->cert_file || a.tls->key_file != b.tls->key_file))) {
     changed.push_back("server.tls");
@@ -254,6 +262,8 @@ std::vector<std::string> keep_restart_only(const Config& running, Config& next) 
       la.commit_interval_ms != lb.commit_interval_ms || la.retry_max_ms != lb.retry_max_ms) {
     changed.push_back("ledger");
   }
+  if (running.reload.watch_interval_ms != next.reload.watch_interval_ms) changed.push_back("reload.watch_interval_ms");
+  next.reload = running.reload;
   next.database = running.database;
   next.database_pool = running.database_pool;
   next.key_refresh_ms = running.key_refresh_ms;
@@ -279,6 +289,7 @@ std::optional<std::string> Gateway::reload(std::shared_ptr<Config> next) {
     reload_failed(e.what());
     return std::string(e.what());
   }
+  if (state_->metrics) state_->metrics->config_reload(true);  // counted before any request can see it
   state_->publish(gen);
   // Spans of requests still on the old generation are dropped (and counted)
   // once its exporter stops.
@@ -288,7 +299,6 @@ std::optional<std::string> Gateway::reload(std::shared_ptr<Config> next) {
     spdlog::set_level(level);
     if (auto access = spdlog::get("access")) access->set_level(std::max(level, spdlog::level::info));
   }
-  if (state_->metrics) state_->metrics->config_reload(true);
   spdlog::info("config reloaded: generation {} serves new requests ({} model(s), {} provider(s))", gen->number,
                gen->config->models.size(), gen->config->providers.size());
   return std::nullopt;

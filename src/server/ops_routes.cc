@@ -2,6 +2,9 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include <nlohmann/json.hpp>
 
 #include "observability/gateway_metrics.h"
@@ -21,9 +24,13 @@ LocalReply error_reply(const ApiError& e) {
 }
 
 std::string presented(const RequestContext& ctx) {
-  constexpr std::string_view kBearer = "Bearer ";
-  if (ctx.authorization.size() > kBearer.size() && ctx.authorization.compare(0, kBearer.size(), kBearer) == 0) {
-    return ctx.authorization.substr(kBearer.size());
+  // The scheme is case-insensitive (RFC 9110), as in the auth middleware.
+  constexpr std::string_view kBearer = "bearer ";
+  const auto& a = ctx.authorization;
+  if (a.size() > kBearer.size() &&
+      std::equal(kBearer.begin(), kBearer.end(), a.begin(),
+                 [](char x, char y) { return x == std::tolower(static_cast<unsigned char>(y)); })) {
+    return a.substr(kBearer.size());
   }
   return ctx.x_api_key;
 }

@@ -259,7 +259,7 @@ asio::awaitable<void> Session<Stream>::handle(http::request<http::string_body> r
     }
   }
   if (st.metrics && ctx.endpoint != Endpoint::health) st.metrics->request_completed(ctx);
-  if (gen->tracer) {
+  if (gen->tracer && ctx.endpoint != Endpoint::health) {  // not every probe and scrape
     for (auto& span : request_spans(ctx)) gen->tracer->submit(std::move(span));
   }
   write_access_log(ctx, gen->config->logging.json);

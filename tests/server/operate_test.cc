@@ -57,6 +57,7 @@ class OperateTest : public ::testing::Test {
     bad.set_default_response(FakeResponse::json(503, {{"error", {{"message", "overloaded"}, {"type", "server_error"}}}}));
   }
   void TearDown() override {
+    client_.reset();
     reloader.reset();
     if (gateway) gateway->shutdown();
     std::filesystem::remove_all(dir);
@@ -110,20 +111,24 @@ router:
   }
   void rewrite(const std::string& text) { std::ofstream(config_path, std::ios::trunc) << text; }
 
+  // Requests, scrapes and health reads share one keep-alive connection, so
+  // each is served after the previous one finished (metrics and spans are
+  // recorded after the response is written).
+  TestClient& client() {
+    if (!client_) client_ = std::make_unique<TestClient>(port);
+    return *client_;
+  }
   ClientResponse call(const json& body, std::map<std::string, std::string> headers = {}) {
     headers.emplace("authorization", "Bearer sk-master-operate-1234");
-    TestClient c(port);
-    return c.post_json("/v1/chat/completions", body, headers);
+    return client().post_json("/v1/chat/completions", body, headers);
   }
   std::string scrape() {
-    TestClient c(port);
-    auto r = c.request("GET", "/metrics");
+    auto r = client().request("GET", "/metrics");
     EXPECT_EQ(r.status, 200) << r.body;
     return r.body;
   }
   json health() {
-    TestClient c(port);
-    auto r = c.request("GET", "/health", {}, {{"authorization", "Bearer sk-master-operate-1234"}});
+    auto r = client().request("GET", "/health", {}, {{"authorization", "Bearer sk-master-operate-1234"}});
     return json::parse(r.body);
   }
   static const json* deployment(const json& h, const std::string& id) {
@@ -141,6 +146,7 @@ router:
   std::vector<std::chrono::milliseconds> sleeps;
   std::unique_ptr<Gateway> gateway;
   std::unique_ptr<ConfigReloader> reloader;
+  std::unique_ptr<TestClient> client_;
   uint16_t port = 0;
 };
 
@@ -230,8 +236,7 @@ TEST_F(OperateTest, MetricsCountKnownTrafficAndHonourTheBearerToken) {
 
   TestClient anon(port);
   EXPECT_EQ(anon.request("GET", "/metrics").status, 401);
-  TestClient c(port);
-  auto r = c.request("GET", "/metrics", {}, {{"authorization", "Bearer scrape-token-abcdef"}});
+  auto r = client().request("GET", "/metrics", {}, {{"authorization", "bearer scrape-token-abcdef"}});
   ASSERT_EQ(r.status, 200);
   EXPECT_NE(r.header("content-type").find("text/plain"), std::string::npos);
   const std::string& t = r.body;
@@ -276,7 +281,11 @@ TEST_F(OperateTest, ReloadChangesRoutingWhileAnOpenStreamFinishesOnTheOldConfig)
   json body = chat();
   body["stream"] = true;
   ClientResponse streamed;
-  std::thread streamer([&] { streamed = call(body, {{"x-tollgate-route-tags", "region=us"}}); });
+  std::thread streamer([&] {
+    TestClient own(port);  // its own connection: the main one keeps working meanwhile
+    streamed = own.post_json("/v1/chat/completions", body,
+                             {{"authorization", "Bearer sk-master-operate-1234"}, {"x-tollgate-route-tags", "region=us"}});
+  });
   ASSERT_TRUE(gate->wait_for_waiters(1));
 
   // The new config sends "chat" to a mock only.
@@ -354,7 +363,15 @@ TEST_F(OperateTest, SpansGoToTheCollectorWithGenAiAttributes) {
   collector.set_default_response(FakeResponse::json(200, json::object()));
   start(yaml("", "tracing: {otlp_endpoint: \"" + collector.base_url() + "/v1/traces\", service_name: tg-test}\n"));
   const std::string caller = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
-  ASSERT_EQ(call(chat(), {{"traceparent", caller}, {"x-tollgate-route-tags", "region=us"}}).status, 200);
+  TestClient c(port);
+  ASSERT_EQ(c.post_json("/v1/chat/completions", chat(),
+                        {{"authorization", "Bearer sk-master-operate-1234"}, {"traceparent", caller},
+                         {"x-tollgate-route-tags", "region=us"}})
+                .status,
+            200);
+  // Spans are submitted after the response is written; a second request on
+  // the same connection is served only once the first one has finished.
+  ASSERT_EQ(c.request("GET", "/health/liveliness").status, 200);
   gateway->state().current()->tracer->flush();
   ASSERT_GE(collector.request_count(), 1u);
   std::vector<json> spans;
@@ -485,6 +502,50 @@ TEST_F(OperateTest, OverrideHeadersStayWithinTheKeysRights) {
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.json()["error"]["param"], "x-tollgate-timeout-ms");
   EXPECT_EQ(good.request_count(), 0u);
+}
+
+TEST_F(OperateTest, ContextWindowAndContentPolicyFallbacksThroughTheRealServer) {
+  std::string text = yaml("", "");
+  const std::string extra = R"(  - name: small
+    context_window: 100
+    deployments: [{provider: bad, model: small-m, id: small}]
+    fallbacks: [solo]
+    context_window_fallbacks: [big]
+    content_policy_fallbacks: [lenient]
+  - name: big
+    context_window: 1000000
+    deployments: [{provider: good, model: big-m, id: big}]
+  - name: lenient
+    deployments: [{provider: good, model: lenient-m, id: lenient}]
+)";
+  replace(text, "router:\n", extra + "router:\n");
+  start(text);
+  // The upstream says the prompt is too long: the larger model answers.
+  bad.enqueue(FakeResponse::json(400, {{"error", {{"message", "This model's maximum context length is 100 tokens."},
+                                                  {"type", "invalid_request_error"},
+                                                  {"code", "context_length_exceeded"}}}}));
+  auto r = call(chat("small"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(good.requests().back().json()["model"], "big-m");
+  // A refusal for content: the lenient model answers.
+  bad.enqueue(FakeResponse::json(400, {{"error", {{"message", "Your request was rejected by the content policy."},
+                                                  {"type", "invalid_request_error"},
+                                                  {"code", "content_policy_violation"}}}}));
+  r = call(chat("small"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(good.requests().back().json()["model"], "lenient-m");
+  // A prompt that cannot fit the known window never reaches the small model.
+  const auto small_calls = bad.request_count();
+  json big = chat("small");
+  big["messages"][0]["content"] = std::string(4000, 'x');
+  r = call(big);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(bad.request_count(), small_calls);
+  EXPECT_EQ(good.requests().back().json()["model"], "big-m");
+  EXPECT_NE(r.header("x-tollgate-notes").find("routed to big"), std::string::npos) << r.header("x-tollgate-notes");
+  const std::string m = scrape();
+  EXPECT_EQ(metric(m, R"(tollgate_fallbacks_total{from="small",to="big",kind="context_window"})"), 2);
+  EXPECT_EQ(metric(m, R"(tollgate_fallbacks_total{from="small",to="lenient",kind="content_policy"})"), 1);
 }
 
 }  // namespace
