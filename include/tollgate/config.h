@@ -89,6 +89,9 @@ struct DeploymentConfig {
   std::map<std::string, std::string> tags;  // e.g. region: eu
   std::optional<int64_t> rpm;  // usage_based headroom; skipped when used up
   std::optional<int64_t> tpm;
+  // Included in active health checks (router.health_checks); false for
+  // deployments a one-token chat request cannot test (embedding models).
+  bool health_check = true;
 };
 
 enum class RoutingStrategy { weighted, least_busy, lowest_latency, lowest_cost, usage_based };

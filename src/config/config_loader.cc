@@ -501,7 +501,7 @@ void Loader::load_models(const Fields& top, Config& cfg) {
       error(f.at("deployments"), "must list at least one deployment");
     }
     for (const auto& [dnode, dpath] : deployments) {
-      const Fields d = fields(dnode, dpath, {"provider", "model", "weight", "id", "tags", "rpm", "tpm"});
+      const Fields d = fields(dnode, dpath, {"provider", "model", "weight", "id", "tags", "rpm", "tpm", "health_check"});
       DeploymentConfig dep;
       if (read_required(d, "provider", dep.provider) &&
           cfg.find_provider(dep.provider) == nullptr) {
@@ -525,6 +525,7 @@ void Loader::load_models(const Fields& top, Config& cfg) {
       int64_t limit = 0;
       if (read_int(d, "rpm", limit, 1, INT64_MAX)) dep.rpm = limit;
       if (read_int(d, "tpm", limit, 1, INT64_MAX)) dep.tpm = limit;
+      read_bool(d, "health_check", dep.health_check);
       m.deployments.push_back(std::move(dep));
     }
 

@@ -103,11 +103,16 @@ void GatewayMetrics::database_call(const char* operation, std::chrono::microseco
   database_.observe({operation}, seconds(elapsed));
 }
 
-std::string GatewayMetrics::render() {
+std::string GatewayMetrics::render(const std::set<std::string>& deployment_ids) {
   {
     std::lock_guard lock(render_mu_);
     const auto now = deployments_->now();
     for (const auto& [id, state] : deployments_->all()) {
+      if (!deployment_ids.count(id)) {
+        circuit_.remove({id});
+        deployment_in_flight_.remove({id});
+        continue;
+      }
       const auto s = state->snapshot(now);
       circuit_.set({id}, static_cast<double>(static_cast<int>(s.state)));
       deployment_in_flight_.set({id}, static_cast<double>(s.in_flight));

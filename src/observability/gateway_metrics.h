@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "observability/metrics.h"
@@ -40,8 +41,10 @@ class GatewayMetrics {
   void config_reload(bool ok);
   void database_call(const char* operation, std::chrono::microseconds elapsed);
 
-  // The exposition text, with per-deployment state read now.
-  std::string render();
+  // The exposition text, with the state of the deployments the serving
+  // config lists (`deployment_ids`) read now; series of deployments a reload
+  // removed are dropped.
+  std::string render(const std::set<std::string>& deployment_ids);
   MetricsRegistry& registry() { return registry_; }
 
  private:

@@ -50,7 +50,11 @@ bool counts_against_deployment(FailureClass f) {
 DeploymentState::Admission DeploymentState::try_admit(Clock::time_point now, int64_t rpm, int64_t tpm) {
   std::lock_guard lock(mu_);
   roll_minute(now);
-  if ((rpm > 0 && minute_requests_ >= rpm) || (tpm > 0 && minute_tokens_ >= tpm)) return {};
+  if ((rpm > 0 && minute_requests_ >= rpm) || (tpm > 0 && minute_tokens_ >= tpm)) {
+    Admission full;
+    full.minute_full = true;
+    return full;
+  }
   Admission a;
   switch (state_) {
     case CircuitState::closed:

@@ -45,6 +45,7 @@ class DeploymentState {
   struct Admission {
     bool admitted = false;
     bool probe = false;
+    bool minute_full = false;  // refused: rpm or tpm used up this minute
   };
   Admission try_admit(Clock::time_point now, int64_t rpm, int64_t tpm);
 

@@ -252,6 +252,7 @@ asio::awaitable<void> Router::route(RequestContext& ctx, ResponseSink& sink) {
   last.error = refusal ? *refusal : ApiError::unavailable("no deployment could serve the request");
   if (refusal) last.failure = FailureClass::client;
   std::optional<milliseconds> soonest;  // the earliest cooldown end among refused deployments
+  std::optional<milliseconds> minute_left;  // set when a deployment's rpm/tpm refused it
   int attempt_no = 0;
   bool stop = false;
   for (std::size_t gi = 0; gi < plan.steps.size() && !stop; ++gi) {
@@ -295,6 +296,11 @@ asio::awaitable<void> Router::route(RequestContext& ctx, ResponseSink& sink) {
           pick = &d;
           state = std::move(st);
           break;
+        }
+        if (admission.minute_full) {
+          const auto into = std::chrono::duration_cast<milliseconds>(now.time_since_epoch()) % std::chrono::minutes(1);
+          minute_left = std::chrono::minutes(1) - into;
+          continue;
         }
         const auto snap = st->snapshot(now);
         if (snap.state == CircuitState::open && (!soonest || snap.cooldown_remaining < *soonest)) {
@@ -406,7 +412,15 @@ asio::awaitable<void> Router::route(RequestContext& ctx, ResponseSink& sink) {
     }
   }
 
-  if (attempt_no == 0 && soonest && !refusal) {
+  if (attempt_no == 0 && minute_left && !soonest && !refusal) {
+    // Every deployment that could serve it has used its rpm/tpm this minute.
+    const int seconds = static_cast<int>((minute_left->count() + 999) / 1000);
+    last.failure = FailureClass::rate_limited;
+    last.error = ApiError::rate_limited("Every deployment of model `" + first_group +
+                                           "` is at its configured rpm/tpm for this minute; retry in " +
+                                           std::to_string(seconds) + " s.",
+                                       std::max(1, seconds));
+  } else if (attempt_no == 0 && soonest && !refusal) {
     // Every deployment that could serve it is cooling down after failures.
     const int seconds = static_cast<int>((soonest->count() + 999) / 1000);
     last.failure = FailureClass::server;
@@ -443,7 +457,7 @@ asio::awaitable<void> Router::check_health() {
   std::set<std::string> checked;
   for (const auto& model : config_->models) {
     for (const auto& d : model.deployments) {
-      if (!checked.insert(d.id).second) continue;
+      if (!d.health_check || !checked.insert(d.id).second) continue;
       auto pit = providers_.find(d.provider);
       if (pit == providers_.end()) continue;
       RequestContext probe;

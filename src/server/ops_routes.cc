@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -61,7 +62,11 @@ LocalReply metrics_reply(const RequestContext& ctx, SharedState& state, const Co
     return error_reply(ApiError::unauthorized("GET /metrics needs the metrics bearer token (metrics.bearer_token)."));
   }
   LocalReply r;
-  r.body = state.metrics->render();
+  std::set<std::string> ids;
+  for (const auto& m : config.models) {
+    for (const auto& d : m.deployments) ids.insert(d.id);
+  }
+  r.body = state.metrics->render(ids);
   r.headers.emplace_back("content-type", std::string(MetricsRegistry::kContentType));
   return r;
 }

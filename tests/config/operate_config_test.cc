@@ -32,7 +32,7 @@ models:
   - name: m
     strategy: lowest_cost
     context_window: 8000
-    deployments: [{provider: p, model: x, id: eu-1, tags: {region: eu}, rpm: 60, tpm: 100000}]
+    deployments: [{provider: p, model: x, id: eu-1, tags: {region: eu}, rpm: 60, tpm: 100000, health_check: false}]
     fallbacks: [n]
     context_window_fallbacks: [n]
     content_policy_fallbacks: [n]
@@ -56,6 +56,8 @@ reload: {watch_interval_ms: 0}
   EXPECT_EQ(m.deployments[0].tags.at("region"), "eu");
   EXPECT_EQ(m.deployments[0].rpm, 60);
   EXPECT_EQ(m.deployments[0].tpm, 100000);
+  EXPECT_FALSE(m.deployments[0].health_check);
+  EXPECT_TRUE(c.models[1].deployments[0].health_check);
   EXPECT_EQ(m.context_window_fallbacks, std::vector<std::string>{"n"});
   EXPECT_EQ(m.content_policy_fallbacks, std::vector<std::string>{"n"});
   EXPECT_EQ(c.router.strategy, RoutingStrategy::least_busy);

@@ -339,6 +339,26 @@ router: {retries: 1, backoff: {initial_ms: 0, max_ms: 0}, circuit_breaker: {fail
   EXPECT_EQ(registry->get("a/x")->snapshot(registry->now()).state, CircuitState::closed);
 }
 
+TEST_F(RouterTest, AGroupAtItsRpmAnswers429UntilTheNextMinute) {
+  make(R"(
+providers: [{name: a, type: mock}]
+models: [{name: m, deployments: [{provider: a, model: x, rpm: 2}]}]
+)");
+  route("m");
+  route("m");
+  EXPECT_EQ(calls.size(), 2u);
+  route("m");
+  EXPECT_EQ(calls.size(), 2u) << "the third request this minute is not sent";
+  EXPECT_EQ(sink.status, 429);
+  ASSERT_EQ(sink.headers.size(), 1u);
+  // now_ms = 1'000'000 is 40 s into its minute.
+  EXPECT_EQ(sink.headers[0], (std::pair<std::string, std::string>{"retry-after", "20"}));
+  now_ms += 20'000;
+  route("m");
+  EXPECT_EQ(calls.size(), 3u);
+  EXPECT_EQ(sink.status, 200);
+}
+
 TEST_F(RouterTest, KeyTagsRestrictAndUnmatchableTagsAreRefused) {
   make(R"(
 providers: [{name: a, type: mock}, {name: b, type: mock}]

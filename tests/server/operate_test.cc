@@ -318,6 +318,8 @@ models:
   const std::string m = scrape();
   EXPECT_EQ(metric(m, "tollgate_config_generation"), 2);
   EXPECT_EQ(metric(m, R"(tollgate_config_reloads_total{result="success"})"), 1);
+  EXPECT_EQ(metric(m, R"(tollgate_deployment_circuit_state{deployment="local/mock-gpt"})"), 0);
+  EXPECT_EQ(metric(m, R"(tollgate_deployment_circuit_state{deployment="good-us"})"), -1) << "removed by the reload";
 }
 
 TEST_F(OperateTest, ABrokenFileLeavesTheOldConfigServing) {
