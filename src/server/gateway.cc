@@ -309,6 +309,11 @@ void Gateway::reload_failed(const std::string& why) {
   spdlog::error("config reload failed, the running config stays: {}", why);
 }
 
+bool Gateway::wait_idle(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(state_->idle_mu);
+  return state_->idle_cv.wait_for(lock, timeout, [&] { return state_->in_flight.load() == 0; });
+}
+
 void Gateway::check_health_now() {
   if (workers_.empty()) return;
   auto* w = workers_.front().get();

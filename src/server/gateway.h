@@ -89,7 +89,7 @@ struct SharedState {
   std::atomic<int64_t> in_flight{0};
   std::atomic<uint64_t> requests_total{0};
   std::mutex idle_mu;
-  std::condition_variable idle_cv;  // notified when open_connections drops
+  std::condition_variable idle_cv;  // notified when open_connections drops and when in_flight reaches 0
 
  private:
   mutable std::mutex generation_mu;
@@ -120,6 +120,11 @@ class Gateway {
   void reload_failed(const std::string& why);
   // One round of active health checks on the first worker; blocks until done.
   void check_health_now();
+  // Blocks until no request is being served (each finished request has
+  // recorded its spend row, metrics and spans), or the timeout passes.
+  // True when idle. For tests: a client has its response before the
+  // gateway's bookkeeping for it ends.
+  bool wait_idle(std::chrono::milliseconds timeout);
 
   const std::string& bound_host() const { return host_; }
   uint16_t port() const { return port_; }

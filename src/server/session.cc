@@ -265,7 +265,11 @@ asio::awaitable<void> Session<Stream>::handle(http::request<http::string_body> r
   write_access_log(ctx, gen->config->logging.json);
   ctx_ = nullptr;
   gen_.reset();
-  st.in_flight.fetch_sub(1);
+  if (st.in_flight.fetch_sub(1) == 1) {
+    // The lock orders this with a waiter's check (Gateway::wait_idle).
+    { std::lock_guard lock(st.idle_mu); }
+    st.idle_cv.notify_all();
+  }
   // A stream that ended in an error is closed, as the SSE error contract says.
   if (streaming_ && ctx.status != 200) keep_alive_ = false;
 }

@@ -64,6 +64,9 @@ class MoneyTest : public GatewayTest, public ::testing::WithParamInterface<std::
   // bound is generous: after an outage under full load tens of thousands of
   // rows wait in the spool (a sanitizer build ships them slowly).
   void ship_all(std::chrono::seconds bound = std::chrono::seconds(20)) {
+    // Responses reach clients before their rows are recorded: first let
+    // every request finish, then wait for the rows to ship.
+    ASSERT_TRUE(gateway->wait_idle(bound));
     ASSERT_TRUE(gateway->state().ledger->wait_shipped(bound));
   }
 
