@@ -1,5 +1,4 @@
 #include "tollgate/config_loader.h"
-#include "tollgate/store.h"
 
 #include <boost/asio/ip/address.hpp>
 
@@ -19,8 +18,8 @@
 #include <sstream>
 #include <utility>
 
+#include "config/config_sections.h"
 #include "config/yaml_reader.h"
-#include "observability/otlp_exporter.h"
 #include "tollgate/provider_profile.h"
 
 namespace tollgate {
@@ -130,7 +129,6 @@ class Loader : private YamlReader {
   ConfigLoadResult load(const YAML::Node& root);
 
  private:
-  void check_secret(const std::string& path, const std::string& secret);
   void load_server(const Fields& top, ServerConfig& out);
   void load_providers(const Fields& top, Config& cfg);
   void load_provider(const YAML::Node& node, const std::string& path, ProviderConfig& p);
@@ -138,20 +136,9 @@ class Loader : private YamlReader {
   void load_base_url(const Fields& f, bool type_ok, ProviderConfig& p);
   void load_native_fields(const Fields& f, ProviderConfig& p);
   void load_models(const Fields& top, Config& cfg);
-  void load_router(const Fields& top, RouterConfig& out);
-  void load_observability(const Fields& top, Config& cfg);
-  bool read_string_map(const Fields& f, std::string_view key, std::map<std::string, std::string>& out);
-  bool read_strategy(const Fields& f, std::string_view key, RoutingStrategy& out);
   void load_keys(const Fields& top, Config& cfg);
-  void load_storage(const Fields& top, Config& cfg);
   ConfigLoadResult result(std::shared_ptr<const Config> config);
 };
-
-// Keys travel in an Authorization header and are compared byte for byte.
-void Loader::check_secret(const std::string& path, const std::string& secret) {
-  if (secret.size() < 8) error(path, "must be at least 8 characters");
-  if (has_space_or_control(secret)) error(path, "must not contain spaces or control characters");
-}
 
 void Loader::load_server(const Fields& top, ServerConfig& out) {
   const Fields f =
@@ -404,60 +391,6 @@ void Loader::load_provider(const YAML::Node& node, const std::string& path, Prov
   }
 }
 
-bool Loader::read_string_map(const Fields& f, std::string_view key, std::map<std::string, std::string>& out) {
-  const YAML::Node* n = f.find(key);
-  if (n == nullptr) return false;
-  const std::string path = f.at(key);
-  if (!n->IsMap()) {
-    error(path, "expected a mapping of names to values (e.g. {region: eu}), got " + describe(*n));
-    return false;
-  }
-  bool ok = true;
-  for (const auto& kv : *n) {
-    if (!kv.first.IsScalar() || kv.first.Scalar().empty()) {
-      error(path, "names must be non-empty strings");
-      ok = false;
-      continue;
-    }
-    const std::string at = path + "." + kv.first.Scalar();
-    auto v = scalar(kv.second, at, "a string");
-    if (!v) {
-      ok = false;
-      continue;
-    }
-    if (has_control(kv.first.Scalar()) || has_control(v->value) || kv.first.Scalar().find_first_of("=,") != std::string::npos) {
-      error(at, "names must not contain '=', ',' or control characters, values no control characters");
-      ok = false;
-      continue;
-    }
-    out[kv.first.Scalar()] = v->value;
-  }
-  return ok;
-}
-
-bool Loader::read_strategy(const Fields& f, std::string_view key, RoutingStrategy& out) {
-  static constexpr std::array<std::pair<std::string_view, RoutingStrategy>, 5> kStrategies = {{
-      {"weighted", RoutingStrategy::weighted},
-      {"least_busy", RoutingStrategy::least_busy},
-      {"lowest_latency", RoutingStrategy::lowest_latency},
-      {"lowest_cost", RoutingStrategy::lowest_cost},
-      {"usage_based", RoutingStrategy::usage_based},
-  }};
-  std::string name;
-  if (!read_string(f, key, name)) return false;
-  for (const auto& [n, st] : kStrategies) {
-    if (n == name) {
-      out = st;
-      return true;
-    }
-  }
-  std::vector<std::string_view> names;
-  for (const auto& [n, st] : kStrategies) names.push_back(n);
-  error(f.at(key), "unknown strategy " + quote(name) + suggestion(name, names) +
-                       " (expected weighted, least_busy, lowest_latency, lowest_cost or usage_based)");
-  return false;
-}
-
 void Loader::load_providers(const Fields& top, Config& cfg) {
   std::map<std::string, std::string> first_path;
   for (const auto& [node, path] : list(top, "providers")) {
@@ -533,7 +466,7 @@ void Loader::load_models(const Fields& top, Config& cfg) {
         read_string_list(f, "fallbacks"), read_string_list(f, "context_window_fallbacks"),
         read_string_list(f, "content_policy_fallbacks")};
     RoutingStrategy strategy{};
-    if (read_strategy(f, "strategy", strategy)) m.strategy = strategy;
+    if (read_strategy(*this, f, "strategy", strategy)) m.strategy = strategy;
     int64_t window = 0;
     if (read_int(f, "context_window", window, 1, INT64_MAX)) m.context_window = window;
 
@@ -587,56 +520,6 @@ void Loader::load_models(const Fields& top, Config& cfg) {
   }
 }
 
-void Loader::load_router(const Fields& top, RouterConfig& out) {
-  const Fields f = fields(top.node("router"), "router",
-                          {"strategy", "retries", "retry_policy", "circuit_breaker", "health_checks", "backoff",
-                           "retry_after_max_ms", "timeouts"});
-  read_strategy(f, "strategy", out.strategy);
-  read_int(f, "retries", out.retries, 0, 100);
-  const Fields rp = fields(f.node("retry_policy"), f.at("retry_policy"), {"connect", "timeout", "rate_limited", "server"});
-  for (auto [name, slot] : {std::pair{"connect", &out.retry_policy.connect}, std::pair{"timeout", &out.retry_policy.timeout},
-                            std::pair{"rate_limited", &out.retry_policy.rate_limited},
-                            std::pair{"server", &out.retry_policy.server}}) {
-    int n = 0;
-    if (read_int(rp, name, n, 0, 100)) *slot = n;
-  }
-  const Fields cb = fields(f.node("circuit_breaker"), f.at("circuit_breaker"),
-                           {"failures", "failure_rate", "window_ms", "min_requests", "cooldown_ms"});
-  read_int(cb, "failures", out.circuit_breaker.failures, 0, 1'000'000);
-  if (read_double(cb, "failure_rate", out.circuit_breaker.failure_rate, false) && out.circuit_breaker.failure_rate > 1) {
-    error(cb.at("failure_rate"), "must be between 0 and 1 (a fraction of attempts)");
-  }
-  read_int(cb, "window_ms", out.circuit_breaker.window_ms, 100, 86'400'000);
-  read_int(cb, "min_requests", out.circuit_breaker.min_requests, 1, 1'000'000);
-  read_int(cb, "cooldown_ms", out.circuit_breaker.cooldown_ms, 0, 86'400'000);
-  const Fields hc = fields(f.node("health_checks"), f.at("health_checks"), {"interval_ms", "timeout_ms"});
-  const bool interval = read_int(hc, "interval_ms", out.health_checks.interval_ms, 0, 86'400'000);
-  read_int(hc, "timeout_ms", out.health_checks.timeout_ms, 1, 600'000);
-  if (interval && out.health_checks.interval_ms > 0 && out.health_checks.interval_ms < 1000) {
-    error(hc.at("interval_ms"), "must be 0 (off) or at least 1000");
-  }
-  read_int(f, "retry_after_max_ms", out.retry_after_max_ms, 0);
-
-  const Fields b = fields(f.node("backoff"), f.at("backoff"), {"initial_ms", "max_ms"});
-  const bool initial = read_int(b, "initial_ms", out.backoff_initial_ms, 0);
-  const bool max = read_int(b, "max_ms", out.backoff_max_ms, 0);
-  if ((initial || max) && out.backoff_max_ms < out.backoff_initial_ms) {
-    error(b.at("max_ms"), "must be >= initial_ms (" + std::to_string(out.backoff_initial_ms) + ")");
-  }
-
-  const Fields t =
-      fields(f.node("timeouts"), f.at("timeouts"), {"connect_ms", "first_byte_ms", "total_ms"});
-  const bool connect = read_int(t, "connect_ms", out.connect_ms, 1);
-  const bool first_byte = read_int(t, "first_byte_ms", out.first_byte_ms, 1);
-  const bool total = read_int(t, "total_ms", out.total_ms, 1);
-  if ((connect || total) && out.connect_ms > out.total_ms) {
-    error(t.at("connect_ms"), "must be <= total_ms (" + std::to_string(out.total_ms) + ")");
-  }
-  if ((first_byte || total) && out.first_byte_ms > out.total_ms) {
-    error(t.at("first_byte_ms"), "must be <= total_ms (" + std::to_string(out.total_ms) + ")");
-  }
-}
-
 void Loader::load_keys(const Fields& top, Config& cfg) {
   std::vector<std::string> model_names;
   for (const auto& m : cfg.models) model_names.push_back(m.name);
@@ -653,7 +536,7 @@ void Loader::load_keys(const Fields& top, Config& cfg) {
       }
     }
     if (read_required(f, "key", k.key)) {
-      check_secret(f.at("key"), k.key);
+      check_secret(*this, f.at("key"), k.key);
       if (k.key == cfg.master_key) {
         error(f.at("key"), "same value as master_key");
       } else if (auto [it, inserted] = key_path.emplace(k.key, path); !inserted) {
@@ -673,76 +556,6 @@ void Loader::load_keys(const Fields& top, Config& cfg) {
     }
     read_string_map(f, "route_tags", k.route_tags);
     cfg.keys.push_back(std::move(k));
-  }
-}
-
-void Loader::load_storage(const Fields& top, Config& cfg) {
-  if (read_string(top, "database", cfg.database) && !cfg.database.empty()) {
-    const std::string& url = cfg.database;
-    if (url.starts_with("sqlite://")) {
-      std::string path = url.substr(9);
-      if (path.empty()) {
-        error("database", "sqlite:// needs a file path, e.g. sqlite:///var/lib/tollgate/tollgate.db");
-      } else if (path != ":memory:") {
-        cfg.database = "sqlite://" + resolve_path(path);
-      }
-    } else if (url == "sqlite::memory:") {
-      // tests only; every connection sees its own empty database
-    } else if (!url.starts_with("postgresql://") && !url.starts_with("postgres://")) {
-      error("database", "expected postgresql://user:password@host:port/dbname or sqlite:///path/to/file.db");
-    }
-  }
-  read_int(top, "database_pool", cfg.database_pool, 1, 64);
-  read_int(top, "key_refresh_ms", cfg.key_refresh_ms, 50, 3'600'000);
-
-  const Fields l = fields(top.node("ledger"), "ledger",
-                          {"spool_dir", "max_spool_mb", "batch_rows", "commit_interval_ms", "retry_max_ms"});
-  std::string spool = "tollgate-spool";
-  read_string(l, "spool_dir", spool);
-  cfg.ledger.spool_dir = resolve_path(spool);
-  int64_t spool_mb = static_cast<int64_t>(cfg.ledger.max_spool_bytes >> 20);
-  if (read_int(l, "max_spool_mb", spool_mb, 1, 1'000'000)) cfg.ledger.max_spool_bytes = static_cast<uint64_t>(spool_mb) << 20;
-  read_int(l, "batch_rows", cfg.ledger.batch_rows, 1, 10'000);
-  read_int(l, "commit_interval_ms", cfg.ledger.commit_interval_ms, 0, 1'000);
-  read_int(l, "retry_max_ms", cfg.ledger.retry_max_ms, 10, 600'000);
-
-  const Fields b = fields(top.node("budgets"), "budgets",
-                          {"default_max_output_tokens", "reservation_ttl_ms", "end_user"});
-  read_int(b, "default_max_output_tokens", cfg.budgets.default_max_output_tokens, 1, 10'000'000);
-  read_int(b, "reservation_ttl_ms", cfg.budgets.reservation_ttl_ms, 0);
-  const Fields eu = fields(b.node("end_user"), b.at("end_user"), {"max_budget", "budget_duration"});
-  double max_budget = 0;
-  if (read_double(eu, "max_budget", max_budget, false)) cfg.budgets.end_user_max_budget = max_budget;
-  if (read_string(eu, "budget_duration", cfg.budgets.end_user_budget_duration) &&
-      !cfg.budgets.end_user_budget_duration.empty() && !valid_budget_duration(cfg.budgets.end_user_budget_duration)) {
-    error(eu.at("budget_duration"), "expected a duration such as 30s, 10m, 1h, 1d, 7d, 2w or 1mo");
-  }
-  if ((cfg.budgets.end_user_max_budget || top.has("ledger")) && cfg.database.empty()) {
-    warn("database", "not set: budgets and the ledger need a database; nothing will be recorded");
-  }
-}
-
-void Loader::load_observability(const Fields& top, Config& cfg) {
-  const Fields m = fields(top.node("metrics"), "metrics", {"enabled", "bearer_token"});
-  read_bool(m, "enabled", cfg.metrics.enabled);
-  if (read_string(m, "bearer_token", cfg.metrics.bearer_token) && !cfg.metrics.bearer_token.empty()) {
-    check_secret(m.at("bearer_token"), cfg.metrics.bearer_token);
-  }
-
-  const Fields t = fields(top.node("tracing"), "tracing", {"otlp_endpoint", "service_name", "headers", "sample_ratio"});
-  if (read_string(t, "otlp_endpoint", cfg.tracing.otlp_endpoint) && !cfg.tracing.otlp_endpoint.empty()) {
-    if (auto why = validate_otlp_endpoint(cfg.tracing.otlp_endpoint)) error(t.at("otlp_endpoint"), *why);
-  }
-  read_string(t, "service_name", cfg.tracing.service_name);
-  read_string_map(t, "headers", cfg.tracing.headers);
-  if (read_double(t, "sample_ratio", cfg.tracing.sample_ratio, false) && cfg.tracing.sample_ratio > 1) {
-    error(t.at("sample_ratio"), "must be between 0 and 1");
-  }
-
-  const Fields r = fields(top.node("reload"), "reload", {"watch_interval_ms"});
-  read_int(r, "watch_interval_ms", cfg.reload.watch_interval_ms, 0, 3'600'000);
-  if (cfg.reload.watch_interval_ms > 0 && cfg.reload.watch_interval_ms < 100) {
-    error(r.at("watch_interval_ms"), "must be 0 (SIGHUP only) or at least 100");
   }
 }
 
@@ -770,7 +583,7 @@ ConfigLoadResult Loader::load(const YAML::Node& root) {
     if (cfg->master_key.empty()) {
       warn("master_key", "empty, so no master key is configured");
     } else {
-      check_secret("master_key", cfg->master_key);
+      check_secret(*this, "master_key", cfg->master_key);
     }
   }
   if (top.has("price_file") && read_file(top, "price_file", cfg->price_file)) {
@@ -792,10 +605,10 @@ ConfigLoadResult Loader::load(const YAML::Node& root) {
 
   load_providers(top, *cfg);
   load_models(top, *cfg);
-  load_router(top, cfg->router);
+  load_router(*this, top, cfg->router);
   load_keys(top, *cfg);
-  load_storage(top, *cfg);
-  load_observability(top, *cfg);
+  load_storage(*this, top, *cfg);
+  load_observability(*this, top, *cfg);
 
   if (cfg->open_access()) {
     warn("", "no master_key and no keys: any client that can reach " + cfg->server.host +

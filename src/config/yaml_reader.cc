@@ -290,4 +290,35 @@ bool YamlReader::read_file(const Fields& f, std::string_view key, std::string& o
   return true;
 }
 
+bool YamlReader::read_string_map(const Fields& f, std::string_view key, std::map<std::string, std::string>& out) {
+  const YAML::Node* n = f.find(key);
+  if (n == nullptr) return false;
+  const std::string path = f.at(key);
+  if (!n->IsMap()) {
+    error(path, "expected a mapping of names to values (e.g. {region: eu}), got " + describe(*n));
+    return false;
+  }
+  bool ok = true;
+  for (const auto& kv : *n) {
+    if (!kv.first.IsScalar() || kv.first.Scalar().empty()) {
+      error(path, "names must be non-empty strings");
+      ok = false;
+      continue;
+    }
+    const std::string at = path + "." + kv.first.Scalar();
+    auto v = scalar(kv.second, at, "a string");
+    if (!v) {
+      ok = false;
+      continue;
+    }
+    if (has_control(kv.first.Scalar()) || has_control(v->value) || kv.first.Scalar().find_first_of("=,") != std::string::npos) {
+      error(at, "names must not contain '=', ',' or control characters, values no control characters");
+      ok = false;
+      continue;
+    }
+    out[kv.first.Scalar()] = v->value;
+  }
+  return ok;
+}
+
 }  // namespace tollgate::config_detail

@@ -151,6 +151,9 @@ class YamlReader {
   // (value, path) pairs; non-string and empty items are errors and skipped.
   std::vector<std::pair<std::string, std::string>> read_string_list(const Fields& f,
                                                                     std::string_view key);
+  // A mapping of names to strings ({region: eu}); names without '=', ',' or
+  // control characters (they appear in "k=v,k2=v2" headers).
+  bool read_string_map(const Fields& f, std::string_view key, std::map<std::string, std::string>& out);
   // Required; must name a readable regular file. `out` is the resolved path.
   bool read_file(const Fields& f, std::string_view key, std::string& out);
 
