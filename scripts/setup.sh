@@ -7,7 +7,7 @@ set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev
-  libgtest-dev libgmock-dev libsqlite3-dev libpqxx-dev ca-certificates curl)
+  libgtest-dev libgmock-dev libsqlite3-dev libpqxx-dev libsimdjson-dev ca-certificates curl)
 TEST_PKGS=(nodejs npm)
 BENCH_PKGS=(nginx-light wrk curl)
 

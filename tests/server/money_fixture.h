@@ -74,7 +74,7 @@ class MoneyTest : public GatewayTest, public ::testing::WithParamInterface<std::
 
   std::vector<SpendRow> all_spend_rows() {
     SpendQuery q;
-    q.limit = 100000;
+    q.limit = 1000000;
     return store()->spend_logs(q);
   }
 
