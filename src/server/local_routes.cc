@@ -114,9 +114,18 @@ LocalReply models_reply(const Route& route, const RequestContext& ctx, const Con
   };
   LocalReply r;
   if (route.endpoint == Endpoint::model) {
-    // Policy already answered 404/403 for unknown or forbidden ids.
-    const auto* m = config.find_model(route.model_id);
-    r.body = entry(*m).dump();
+    // Policy already answered 404/403 for unknown or forbidden ids and
+    // resolved a key's alias to its target; the client sees the name it used.
+    const std::string& target = ctx.route_model.empty() ? route.model_id : ctx.route_model;
+    const auto* m = config.find_model(target);
+    if (!m) {
+      r.status = 404;
+      r.body = ApiError::not_found("The model `" + route.model_id + "` does not exist.", "model_not_found", "model").body();
+      return r;
+    }
+    json e = entry(*m);
+    e["id"] = route.model_id;
+    r.body = e.dump();
     return r;
   }
   json data = json::array();
