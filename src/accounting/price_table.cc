@@ -180,7 +180,7 @@ Result<std::shared_ptr<const PriceTable>> PriceTable::from_json(std::string_view
           "cached_input_per_million", "cache_write_per_million", "max_output_tokens",
           "context_window",    "aliases",           "note"};
       const bool known = std::any_of(std::begin(kKnown), std::end(kKnown),
-                                     [&](const char* f) { return field == f; });
+                                     [&field = field](const char* f) { return field == f; });
       if (!known && !field.starts_with("_")) errors.add(where, "unknown field \"" + field + "\"");
     }
     if (auto p = entry.find("provider"); p != entry.end() && !p->is_string()) {
