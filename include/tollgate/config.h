@@ -22,6 +22,9 @@ struct ServerConfig {
   int threads = 0;  // 0: number of cores
   std::size_t max_body_bytes = 10 * 1024 * 1024;
   std::size_t max_header_bytes = 64 * 1024;
+  std::size_t max_json_depth = 64;  // deepest nesting accepted in a request body
+  // Open client connections at most; 0: sized from the file-descriptor limit.
+  std::size_t max_connections = 0;
   std::optional<TlsConfig> tls;
   int header_timeout_ms = 30'000;  // time to receive a request's headers and body
   int idle_timeout_ms = 60'000;    // keep-alive idle time between requests

@@ -84,6 +84,11 @@ class JsonDocument {
 Result<nlohmann::json, JsonError> parse_json_tree(std::string_view text,
                                                   const JsonLimits& limits = JsonLimits{kUpstreamJsonDepth});
 
+// The same, for code that tests the result with is_discarded(): a
+// discarded value when `text` is not acceptable JSON.
+nlohmann::json parse_json_or_discarded(std::string_view text,
+                                       const JsonLimits& limits = JsonLimits{kUpstreamJsonDepth});
+
 // Finds where and why `text` is not acceptable JSON under `limits` (the
 // diagnostic pass). nullopt-like result (offset npos, empty reason) when it
 // finds nothing wrong.

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tollgate/request_body.h"
 #include "tollgate/store.h"
 #include "tollgate/usage.h"
 
@@ -89,7 +90,7 @@ struct RequestContext {
   std::optional<std::vector<std::string>> fallback_override;
   std::map<std::string, std::string> route_tags;
 
-  nlohmann::json body;         // parsed JSON body (POST routes)
+  RequestBody body;            // the JSON body (POST routes), parsed once
   std::string requested_model; // body.model, as the client sent it
   std::string route_model;     // the model group to route to: requested_model after the key's aliases
   bool stream = false;

@@ -39,24 +39,6 @@ Usage usage_from_openai(const nlohmann::json& usage);
 // "none", "provider_final", "provider_partial", "estimated".
 const char* to_string(UsageSource s);
 
-// Token estimates for when an upstream sends no usage (wire formats §6.2).
-// There is no real BPE here, so these are approximations, good to about ±25%
-// on English prose and code. Callers mark such usage UsageSource::estimated.
-//
-// estimate_tokens: max(ceil(bytes / 4), runs), where runs counts each run of
-// letters/digits (including 2-byte UTF-8 letters such as é or я), each run of
-// ASCII punctuation, and each 3- or 4-byte UTF-8 character (CJK, emoji) on its
-// own. 0 for empty or all-whitespace text.
-int64_t estimate_tokens(std::string_view text);
-
-// Chat-format prompt estimate (OpenAI cookbook method): per message 3 +
-// tokens(role) + tokens(content), +1 + tokens(name) when a name is present,
-// plus 3 for the reply primer. Content may be a string or an array of parts:
-// text/refusal parts are counted; image_url parts count 85 tokens at
-// detail:"low" and 765 otherwise (a 1024x1024 image at high detail, since the
-// size is unknown here); other parts (audio, files) count 0. Assistant
-// tool_calls count 3 + tokens(name) + tokens(arguments) each. Non-array input
-// counts only the primer. Never throws.
-int64_t estimate_chat_prompt_tokens(const nlohmann::json& messages);
+// Token estimates: accounting/token_estimate.h.
 
 }  // namespace tollgate

@@ -433,17 +433,4 @@ Result<TranslatedMessagesRequest> translate_messages_request(const json& body, M
   return t;
 }
 
-int64_t estimate_request_input_tokens(const json& body) {
-  if (!body.is_object()) return 0;
-  int64_t n = 0;
-  if (auto m = body.find("messages"); m != body.end()) n += estimate_chat_prompt_tokens(*m);
-  if (auto tools = body.find("tools"); tools != body.end() && tools->is_array()) {
-    for (const auto& t : *tools) {
-      if (!t.is_object() || !t.contains("function")) continue;
-      n += estimate_tokens(t["function"].dump(-1, ' ', false, json::error_handler_t::replace)) + 8;
-    }
-  }
-  return n;
-}
-
 }  // namespace tollgate

@@ -57,10 +57,4 @@ struct TranslatedMessagesRequest {
 Result<TranslatedMessagesRequest> translate_messages_request(const nlohmann::json& anthropic_body,
                                                              MessagesCall call);
 
-// Estimated prompt tokens of a translated request: estimate_chat_prompt_tokens
-// over its messages plus, per tool, the tokens of its compact JSON definition
-// and a fixed overhead of 8. What count_tokens answers and what the stream's
-// message_start reports before the upstream's usage is known.
-int64_t estimate_request_input_tokens(const nlohmann::json& openai_body);
-
 }  // namespace tollgate

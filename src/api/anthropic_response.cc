@@ -1,5 +1,7 @@
 #include "api/anthropic_response.h"
 
+#include "tollgate/json_document.h"
+
 #include <algorithm>
 
 namespace tollgate {
@@ -31,7 +33,7 @@ std::string content_text(const json& content) {
 
 json tool_input(const json& arguments) {
   if (!arguments.is_string()) return arguments.is_object() ? arguments : json::object();
-  json parsed = json::parse(arguments.get<std::string>(), nullptr, false);
+  json parsed = parse_json_or_discarded(arguments.get<std::string>());
   // Anthropic's input is always an object; a model that produced something
   // else gets {} and the client's tool validation reports it to the model.
   return parsed.is_object() ? parsed : json::object();
@@ -88,7 +90,7 @@ const char* anthropic_error_type(int status) {
 }
 
 json anthropic_error(int status, std::string_view openai_error_body, const std::string& request_id) {
-  json parsed = json::parse(openai_error_body, nullptr, false);
+  json parsed = parse_json_or_discarded(openai_error_body);
   std::string message;
   if (parsed.is_object() && parsed.contains("error")) message = string_at(parsed["error"], "message");
   if (message.empty()) message = "The request failed with HTTP status " + std::to_string(status) + ".";
@@ -141,7 +143,7 @@ std::string anthropic_message_id(const json& openai_id, const std::string& fallb
 
 AnthropicReply anthropic_reply(int status, std::string_view body, const Usage& usage, const std::string& request_id) {
   if (status != 200) return {status, dump(anthropic_error(status, body, request_id))};
-  json completion = json::parse(body, nullptr, false);
+  json completion = parse_json_or_discarded(body);
   const bool well_formed = completion.is_object() && completion.contains("choices") && completion["choices"].is_array() &&
                            !completion["choices"].empty() && completion["choices"][0].is_object() &&
                            completion["choices"][0].contains("message") && completion["choices"][0]["message"].is_object();

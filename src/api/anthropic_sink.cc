@@ -1,5 +1,6 @@
 #include "api/anthropic_sink.h"
 
+#include "accounting/token_estimate.h"
 #include "api/anthropic_messages_request.h"
 #include "api/anthropic_response.h"
 
@@ -10,7 +11,7 @@ namespace asio = boost::asio;
 AnthropicSink::AnthropicSink(ResponseSink& inner, const RequestContext& ctx) : inner_(inner), ctx_(ctx) {}
 
 AnthropicStreamTranslator& AnthropicSink::translator() {
-  if (!stream_) stream_.emplace(estimate_request_input_tokens(ctx_.body), ctx_.request_id);
+  if (!stream_) stream_.emplace(estimate_request_input_tokens(ctx_.body.view()), ctx_.request_id);
   return *stream_;
 }
 

@@ -1,5 +1,7 @@
 #include "api/anthropic_stream.h"
 
+#include "tollgate/json_document.h"
+
 #include "api/anthropic_response.h"
 
 namespace tollgate {
@@ -29,7 +31,7 @@ std::vector<NamedEvent> AnthropicStreamTranslator::on_payload(std::string_view p
     finish_message(out);
     return out;
   }
-  json chunk = json::parse(payload, nullptr, false);
+  json chunk = parse_json_or_discarded(payload);
   if (!chunk.is_object()) return out;
   if (chunk.contains("error")) {
     out.push_back(event("error", anthropic_stream_error(chunk)));

@@ -143,7 +143,8 @@ class Loader : private YamlReader {
 void Loader::load_server(const Fields& top, ServerConfig& out) {
   const Fields f =
       fields(top.node("server"), "server",
-             {"listen", "threads", "max_body_bytes", "max_header_bytes", "tls", "timeouts"});
+             {"listen", "threads", "max_body_bytes", "max_header_bytes", "max_json_depth", "max_connections", "tls",
+              "timeouts"});
   if (const YAML::Node* n = f.find("listen"); n != nullptr && n->IsSequence()) {
     // Unquoted, [::1]:4000 is a YAML list.
     error(f.at("listen"), "expected HOST:PORT, got a list (quote IPv6 addresses: \"[::1]:4000\")");
@@ -157,6 +158,8 @@ void Loader::load_server(const Fields& top, ServerConfig& out) {
   read_int(f, "threads", out.threads, 0, 1024);
   read_int(f, "max_body_bytes", out.max_body_bytes, 1, LLONG_MAX);
   read_int(f, "max_header_bytes", out.max_header_bytes, 1, LLONG_MAX);
+  read_int(f, "max_json_depth", out.max_json_depth, 2, 1024);
+  read_int(f, "max_connections", out.max_connections, 0, 10'000'000);
   if (const YAML::Node* n = f.find("tls")) {
     const Fields tls = fields(*n, f.at("tls"), {"cert_file", "key_file"});
     TlsConfig t;

@@ -267,4 +267,10 @@ Result<nlohmann::json, JsonError> parse_json_tree(std::string_view text, const J
   return JsonTapeAccess::view(root).to_json();
 }
 
+nlohmann::json parse_json_or_discarded(std::string_view text, const JsonLimits& limits) {
+  auto r = parse_json_tree(text, limits);
+  if (!r) return nlohmann::json(nlohmann::json::value_t::discarded);
+  return std::move(r.value());
+}
+
 }  // namespace tollgate

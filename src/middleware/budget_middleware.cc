@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "accounting/request_cost.h"
+#include "accounting/token_estimate.h"
 
 namespace tollgate {
 
@@ -26,24 +27,23 @@ BudgetScope scope_of(std::string id, const Limits& l, double stored_spend) {
   return s;
 }
 
-std::optional<int64_t> requested_output_limit(const json& body) {
+std::optional<int64_t> requested_output_limit(JsonView body) {
   for (const char* k : {"max_completion_tokens", "max_tokens"}) {
-    auto it = body.find(k);
-    if (it != body.end() && it->is_number_integer() && it->get<int64_t>() >= 0) return it->get<int64_t>();
+    const JsonView v = body[k];
+    if (v.is_number_integer() && v.as_int64() >= 0) return v.as_int64();
   }
   return std::nullopt;
 }
 
 // An upper bound of the prompt's tokens: a token covers at least one byte of
 // text, and images (which are not text) count at the estimator's rate.
+// The members' bytes as sent are bounded by the body limit, so the sum fits.
 int64_t prompt_token_bound(const RequestContext& ctx) {
-  const auto& body = ctx.body;
   int64_t bound = 16;
   for (const char* k : {"messages", "prompt", "input", "tools", "system"}) {
-    auto it = body.find(k);
-    if (it != body.end()) bound += static_cast<int64_t>(it->dump().size());
+    bound += static_cast<int64_t>(ctx.body.member_bytes(k));
   }
-  if (auto it = body.find("messages"); it != body.end()) bound += estimate_chat_prompt_tokens(*it);
+  if (const JsonView m = ctx.body["messages"]; m.present()) bound += estimate_chat_prompt_tokens(m);
   return bound;
 }
 
@@ -90,7 +90,7 @@ double BudgetMiddleware::worst_case_cost(const RequestContext& ctx, std::optiona
   std::vector<std::string> groups{first};
   if (const auto* m = config_->find_model(first)) groups.insert(groups.end(), m->fallbacks.begin(), m->fallbacks.end());
   const int64_t prompt = prompt_token_bound(ctx);
-  const auto asked = requested_output_limit(ctx.body);
+  const auto asked = requested_output_limit(ctx.body.view());
   const bool embeddings = ctx.endpoint == Endpoint::embeddings;
   double worst = 0;
   bool needs_default = false;
@@ -162,7 +162,7 @@ boost::asio::awaitable<Decision> BudgetMiddleware::on_request(RequestContext& ct
   ctx.budget_reservation = std::get<BudgetBook::Reservation>(result).id;
   ctx.reserved_usd = amount;
   if (inject && ctx.endpoint != Endpoint::embeddings) {
-    ctx.body["max_tokens"] = *inject;
+    ctx.body.set("max_tokens", *inject);
     ctx.notes.push_back("max_tokens set to " + std::to_string(*inject) + " (budget reservation)");
   }
   co_return std::nullopt;

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "api/anthropic_messages_request.h"
+#include "accounting/token_estimate.h"
 #include "middleware/parallel_limiter.h"
 #include "middleware/rate_limiter.h"
 
@@ -41,11 +41,14 @@ void set_window_headers(RequestContext& ctx, const char* kind, const RateDecisio
 }  // namespace
 
 int64_t estimate_request_tokens(const RequestContext& ctx) {
-  int64_t tokens = estimate_request_input_tokens(ctx.body);
+  const JsonView body = ctx.body.view();
+  int64_t tokens = ctx.endpoint == Endpoint::chat_completions ? estimate_request_input_tokens(body)
+                                                               : estimate_prompt_tokens(body);
   for (const char* k : {"max_completion_tokens", "max_tokens"}) {
-    auto it = ctx.body.find(k);
-    if (it != ctx.body.end() && it->is_number_integer() && it->get<int64_t>() > 0) {
-      tokens += it->get<int64_t>();
+    const JsonView v = body[k];
+    // Validation bounds these to 2^31 - 1, so the sum cannot overflow.
+    if (v.is_number_integer() && v.as_int64() > 0) {
+      tokens += std::min<int64_t>(v.as_int64(), INT32_MAX);
       break;
     }
   }

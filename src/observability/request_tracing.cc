@@ -64,13 +64,11 @@ std::vector<SpanData> request_spans(const RequestContext& ctx) {
   }
   if (!ctx.provider_type.empty()) a.emplace_back("gen_ai.provider.name", ctx.provider_type);
   if (!ctx.deployment_model.empty()) a.emplace_back("gen_ai.response.model", ctx.deployment_model);
-  if (ctx.body.is_object()) {
-    if (auto it = ctx.body.find("max_tokens"); it != ctx.body.end() && it->is_number_integer()) {
-      a.emplace_back("gen_ai.request.max_tokens", it->get<int64_t>());
-    }
-    if (auto it = ctx.body.find("temperature"); it != ctx.body.end() && it->is_number()) {
-      a.emplace_back("gen_ai.request.temperature", it->get<double>());
-    }
+  if (const JsonView v = ctx.body["max_tokens"]; v.is_number_integer()) {
+    a.emplace_back("gen_ai.request.max_tokens", v.as_int64());
+  }
+  if (const JsonView v = ctx.body["temperature"]; v.is_number()) {
+    a.emplace_back("gen_ai.request.temperature", v.as_double());
   }
   if (ctx.usage.total_tokens() > 0) {
     a.emplace_back("gen_ai.usage.input_tokens", ctx.usage.prompt_tokens);

@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include "accounting/token_estimate.h"
 #include "providers/param_policy.h"
 #include "providers/stream_normalizer.h"
 
@@ -40,46 +41,29 @@ HeaderList upstream_id_header(const UpstreamExchange& ex) {
   return h;
 }
 
-// The adapter's request, after the parameter policy. The policy works on a
-// copy swapped into ctx.body only while the adapter reads it: ctx.body stays
+// The adapter's request, after the parameter policy. The policy changes a
+// copy of the body (the document is shared; only the top-level changes are
+// copied) swapped into ctx.body while the adapter reads it: ctx.body stays
 // the client's request for later attempts (another deployment or a fallback
-// model may accept what this model does not), and requests the policy does
-// not touch are never copied.
+// model may accept what this model does not).
 Result<NativeRequest> build_with_policy(const ProviderAdapter& adapter, RequestContext& ctx,
                                         const DeploymentConfig& deployment, ParamPolicy policy) {
-  if (!param_policy_applies(ctx.body, deployment.model)) return adapter.build_request(ctx, deployment, ctx.notes);
-  json policed = ctx.body;
+  if (!param_policy_applies(ctx.body.view(), deployment.model)) return adapter.build_request(ctx, deployment, ctx.notes);
+  RequestBody policed = ctx.body;
   if (auto rejected = apply_param_policy(policed, deployment.model, policy, ctx.notes)) return *rejected;
   struct Restore {
-    json& a;
-    json& b;
-    ~Restore() { a.swap(b); }
+    RequestBody& a;
+    RequestBody& b;
+    ~Restore() { std::swap(a, b); }
   };
-  ctx.body.swap(policed);
+  std::swap(ctx.body, policed);
   Restore restore{ctx.body, policed};
   return adapter.build_request(ctx, deployment, ctx.notes);
 }
 
 }  // namespace
 
-int64_t prompt_estimate(const RequestContext& ctx) {
-  if (auto m = ctx.body.find("messages"); m != ctx.body.end()) return estimate_chat_prompt_tokens(*m);
-  for (const char* key : {"prompt", "input"}) {  // completions, embeddings
-    auto p = ctx.body.find(key);
-    if (p == ctx.body.end()) continue;
-    if (p->is_string()) return estimate_tokens(p->get_ref<const std::string&>());
-    if (p->is_array()) {
-      int64_t n = 0;
-      for (const auto& item : *p) {
-        if (item.is_string()) n += estimate_tokens(item.get_ref<const std::string&>());
-        else if (item.is_array()) n += static_cast<int64_t>(item.size());  // token ids
-        else if (item.is_number_integer()) n += 1;
-      }
-      return n;
-    }
-  }
-  return 0;
-}
+int64_t prompt_estimate(const RequestContext& ctx) { return estimate_prompt_tokens(ctx.body.view()); }
 
 // One streamed response: upstream bytes -> decoder -> OpenAI chunks ->
 // normalizer -> client, flushing each event. Lives in the caller's frame so
@@ -210,12 +194,14 @@ asio::awaitable<AttemptOutcome> HttpProvider::call(RequestContext& ctx, const De
     auto body = co_await ex.read_all(kMaxResponseBody);
     if (!body) co_return body.error();
     // Leading blank lines (DeepSeek while queued) are valid JSON whitespace.
-    json parsed = json::parse(body.value(), nullptr, false);
-    if (parsed.is_discarded()) {
-      co_return fail(FailureClass::server, ApiError::bad_gateway("the upstream returned a body that is not JSON", "upstream_protocol_error"));
+    auto parsed = parse_json_tree(body.value());
+    if (!parsed) {
+      co_return fail(FailureClass::server, ApiError::bad_gateway("the upstream returned a body that is not acceptable JSON (" +
+                                                                     parsed.error().describe() + ")",
+                                                                 "upstream_protocol_error"));
     }
     Usage usage;
-    auto translated = adapter_->translate_response(ctx, std::move(parsed), usage);
+    auto translated = adapter_->translate_response(ctx, std::move(parsed.value()), usage);
     if (!translated) co_return fail(FailureClass::server, translated.error());
     if (usage.source == UsageSource::none) {
       usage.prompt_tokens = prompt_estimate(ctx);

@@ -20,7 +20,7 @@ std::string_view last_segment(std::string_view model) {
 
 // null and false mean "not asked for": sending them on would be harmless to
 // the client's intent, so they are removed without a note.
-bool absent_value(const json& v) { return v.is_null() || (v.is_boolean() && !v.get<bool>()); }
+bool absent_value(JsonView v) { return v.is_null() || (v.is_boolean() && !v.as_bool()); }
 
 struct Violation {
   std::string param;
@@ -31,15 +31,15 @@ struct Violation {
 };
 
 // What the rule objects to in `body`, in the table's order.
-std::vector<Violation> violations(const json& body, const ModelCapabilities& caps) {
+std::vector<Violation> violations(JsonView body, const ModelCapabilities& caps) {
   std::vector<Violation> out;
   for (const auto& p : caps.unsupported) {
-    auto it = body.find(p);
-    if (it != body.end() && !absent_value(*it)) out.push_back({p, "not supported by"});
+    const JsonView v = body[p];
+    if (v.present() && !absent_value(v)) out.push_back({p, "not supported by"});
   }
   for (const auto& [p, limit] : caps.max) {
-    auto it = body.find(p);
-    if (it != body.end() && it->is_number() && it->get<double>() > limit) {
+    const JsonView v = body[p];
+    if (v.is_number() && v.as_double() > limit) {
       out.push_back({p, "above the maximum supported by", true});
     }
   }
@@ -140,7 +140,7 @@ const ModelCapabilities* ModelCapabilityTable::find(std::string_view model) cons
   return nullptr;
 }
 
-bool param_policy_applies(const json& body, const std::string& model, const ModelCapabilityTable& table) {
+bool param_policy_applies(JsonView body, const std::string& model, const ModelCapabilityTable& table) {
   if (!body.is_object()) return false;
   const auto* caps = table.find(model);
   if (!caps) return false;
@@ -156,13 +156,13 @@ bool param_policy_applies(const json& body, const std::string& model, const Mode
   return false;
 }
 
-std::optional<ApiError> apply_param_policy(json& body, const std::string& model, ParamPolicy policy,
+std::optional<ApiError> apply_param_policy(RequestBody& body, const std::string& model, ParamPolicy policy,
                                            std::vector<std::string>& notes, const ModelCapabilityTable& table) {
   if (!body.is_object()) return std::nullopt;
   const auto* caps = table.find(model);
   if (!caps) return std::nullopt;
 
-  auto found = violations(body, *caps);
+  auto found = violations(body.view(), *caps);
   const bool any_hard = std::any_of(found.begin(), found.end(), [](const Violation& v) { return v.hard; });
   if (!found.empty() && (policy == ParamPolicy::reject || any_hard)) {
     if (policy != ParamPolicy::reject) {
@@ -184,20 +184,20 @@ std::optional<ApiError> apply_param_policy(json& body, const std::string& model,
     add_note(notes, "dropped " + v.param + " (" + v.why + " " + model + ")");
   }
   for (const auto& p : caps->unsupported) {
-    if (auto it = body.find(p); it != body.end() && absent_value(*it)) body.erase(it);
+    if (const JsonView v = body[p]; v.present() && absent_value(v)) body.erase(p);
   }
   for (const auto& [from, to] : caps->rename) {
-    auto it = body.find(from);
-    if (it == body.end()) continue;
-    json value = std::move(*it);
-    body.erase(it);
-    if (!body.contains(to)) body[to] = std::move(value);
+    const JsonView v = body[from];
+    if (!v.present()) continue;
+    json value = v.to_json();
+    body.erase(from);
+    if (!body.contains(to)) body.set(to, std::move(value));
     add_note(notes, "renamed " + from + " to " + to + " for " + model);
   }
   return std::nullopt;
 }
 
-std::optional<ApiError> apply_param_policy(json& body, const std::string& model, ParamPolicy policy,
+std::optional<ApiError> apply_param_policy(RequestBody& body, const std::string& model, ParamPolicy policy,
                                            std::vector<std::string>& notes) {
   return apply_param_policy(body, model, policy, notes, ModelCapabilityTable::bundled());
 }

@@ -14,6 +14,7 @@
 
 #include "tollgate/config.h"
 #include "tollgate/error.h"
+#include "tollgate/request_body.h"
 
 namespace tollgate {
 
@@ -59,15 +60,15 @@ bool glob_match(std::string_view pattern, std::string_view text);
 //    unsupported_parameter and `param` set to the first offending parameter
 //    (in the table's order).
 // Returns std::nullopt when the request may proceed.
-std::optional<ApiError> apply_param_policy(nlohmann::json& body, const std::string& model, ParamPolicy policy,
+std::optional<ApiError> apply_param_policy(RequestBody& body, const std::string& model, ParamPolicy policy,
                                            std::vector<std::string>& notes);
 // The same against another table (tests).
-std::optional<ApiError> apply_param_policy(nlohmann::json& body, const std::string& model, ParamPolicy policy,
+std::optional<ApiError> apply_param_policy(RequestBody& body, const std::string& model, ParamPolicy policy,
                                            std::vector<std::string>& notes, const ModelCapabilityTable& table);
 
 // True when apply_param_policy could change `body` or reject it, so callers
-// copy a request body only when needed.
-bool param_policy_applies(const nlohmann::json& body, const std::string& model,
+// change a copy of the request body only when needed.
+bool param_policy_applies(JsonView body, const std::string& model,
                           const ModelCapabilityTable& table = ModelCapabilityTable::bundled());
 
 }  // namespace tollgate

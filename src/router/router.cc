@@ -1,5 +1,6 @@
 #include "router/router.h"
 
+#include "accounting/token_estimate.h"
 #include <algorithm>
 #include <cctype>
 #include <set>
@@ -227,7 +228,7 @@ asio::awaitable<void> Router::route(RequestContext& ctx, ResponseSink& sink) {
     bool rerouted = false;
     if (!first->context_window_fallbacks.empty()) {
       const auto window = context_window(*first);
-      const int64_t estimate = window ? estimate_request_input_tokens(ctx.body) : 0;
+      const int64_t estimate = window ? estimate_request_input_tokens(ctx.body.view()) : 0;
       if (window && estimate > *window) {
         for (const auto& f : first->context_window_fallbacks) {
           const auto* fm = config_->find_model(f);

@@ -17,6 +17,7 @@
 #include "accounting/spend_row.h"
 #include "accounting/ledger.h"
 #include "admin/admin_api.h"
+#include "accounting/token_estimate.h"
 #include "api/anthropic_messages_request.h"
 #include "api/anthropic_sink.h"
 #include "observability/access_log.h"
@@ -123,7 +124,7 @@ class Session final : public ResponseSink,
  private:
   asio::awaitable<void> serve_connection();
   asio::awaitable<void> handle(http::request<http::string_body> req);
-  asio::awaitable<void> dispatch(RequestContext& ctx, const http::request<http::string_body>& req,
+  asio::awaitable<void> dispatch(RequestContext& ctx, http::request<http::string_body>& req,
                                  const Generation& gen);
   asio::awaitable<bool> reply_error(const ApiError& e, bool close);
   asio::awaitable<bool> send_error(ResponseSink& out, const ApiError& e);
@@ -275,7 +276,7 @@ asio::awaitable<void> Session<Stream>::handle(http::request<http::string_body> r
 }
 
 template <class Stream>
-asio::awaitable<void> Session<Stream>::dispatch(RequestContext& ctx, const http::request<http::string_body>& req,
+asio::awaitable<void> Session<Stream>::dispatch(RequestContext& ctx, http::request<http::string_body>& req,
                                                 const Generation& gen) {
   auto route = resolve_route(req.method(), req.target());
   ctx.path = route.path;
@@ -300,7 +301,6 @@ asio::awaitable<void> Session<Stream>::dispatch(RequestContext& ctx, const http:
     co_return;
   }
   const bool admin = route.endpoint == Endpoint::admin;
-  if (admin && req.body().empty()) ctx.body = nlohmann::json::object();  // admin POSTs may omit {}
   if (req.method() == http::verb::post && !(admin && req.body().empty())) {
     if (req.body().empty()) {
       ctx.status = 400;
@@ -309,28 +309,24 @@ asio::awaitable<void> Session<Stream>::dispatch(RequestContext& ctx, const http:
       co_await send_error(out, error);
       co_return;
     }
-    std::optional<ApiError> parse_error;
-    try {
-      ctx.body = nlohmann::json::parse(req.body());
-    } catch (const nlohmann::json::parse_error& e) {
-      std::string why = std::string(e.what()).find("UTF-8") != std::string::npos ? " (invalid UTF-8)" : "";
-      parse_error = ApiError::bad_request("We could not parse the JSON body of your request" + why + " near byte " +
-                                              std::to_string(e.byte) + ". Send a valid JSON object.",
-                                          {}, "invalid_json");
-    }
-    if (parse_error) {
+    auto parsed = JsonDocument::parse(std::move(req.body()), JsonLimits{gen.config->server.max_json_depth});
+    if (!parsed) {
       ctx.status = 400;
       ctx.error_type = "invalid_json";
-      co_await send_error(out, *parse_error);
+      const auto error = ApiError::bad_request("We could not parse the JSON body of your request: " +
+                                                   parsed.error().describe() + ". Send a valid JSON object.",
+                                               {}, "invalid_json");
+      co_await send_error(out, error);
       co_return;
     }
+    ctx.body = RequestBody(std::move(parsed.value()));
   }
   if (anthropic) {
     // Translated before the chain, like JSON parsing: middleware and router
     // then see an ordinary chat completions request (ctx.path stays
     // /v1/messages for the logs).
     const auto call = route.endpoint == Endpoint::count_tokens ? MessagesCall::count_tokens : MessagesCall::create;
-    auto translated = translate_messages_request(ctx.body, call);
+    auto translated = translate_messages_request(ctx.body.to_json(), call);
     if (!translated) {
       ctx.status = translated.error().status;
       ctx.error_type = translated.error().code;
@@ -357,7 +353,8 @@ asio::awaitable<void> Session<Stream>::dispatch(RequestContext& ctx, const http:
       co_await send_error(out, error);
       co_return;
     }
-    auto op = w_.state->admin->handle(ctx, req.method(), req.target(), ctx.body);
+    const nlohmann::json admin_body = ctx.body.to_json();
+    auto op = w_.state->admin->handle(ctx, req.method(), req.target(), admin_body);
     AdminReply reply = co_await std::move(op);
     ctx.status = reply.status;
     ctx.error_type = reply.error_code;
@@ -377,7 +374,7 @@ asio::awaitable<void> Session<Stream>::dispatch(RequestContext& ctx, const http:
   if (route.endpoint == Endpoint::count_tokens) {
     // Answered here, not upstream: an estimate over the translated request.
     ctx.status = 200;
-    std::string body = nlohmann::json{{"input_tokens", estimate_request_input_tokens(ctx.body)}}.dump();
+    std::string body = nlohmann::json{{"input_tokens", estimate_request_input_tokens(ctx.body.view())}}.dump();
     HeaderList h;
     h.emplace_back("request-id", ctx.request_id);
     co_await send_response(200, std::move(body), std::move(h));

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "accounting/token_estimate.h"
 #include "tollgate/usage.h"
 
 namespace tollgate {

@@ -1,5 +1,6 @@
 // Anthropic-shaped request -> the gateway's OpenAI chat request (wire formats
 // §2.12; the §7 Anthropic cases T01-T10 read in the reverse direction).
+#include "accounting/token_estimate.h"
 #include "api/anthropic_messages_request.h"
 
 #include <gtest/gtest.h>

@@ -30,7 +30,7 @@ RequestContext chat_ctx(bool stream) {
   RequestContext ctx;
   ctx.endpoint = Endpoint::chat_completions;
   ctx.stream = stream;
-  ctx.body = {{"model", "claude"}, {"messages", json::array({{{"role", "user"}, {"content", "q"}}})}};
+  ctx.body = json{{"model", "claude"}, {"messages", json::array({{{"role", "user"}, {"content", "q"}}})}};
   ctx.deployment_model = "anthropic.claude-x-v1:0";
   return ctx;
 }

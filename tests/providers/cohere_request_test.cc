@@ -147,7 +147,7 @@ TEST(CohereRequest, AdapterTargetsAndHeaders) {
   RequestContext ctx;
   ctx.endpoint = Endpoint::chat_completions;
   ctx.stream = true;
-  ctx.body = {{"model", "alias"}, {"stream", true}, {"messages", json::array({{{"role", "user"}, {"content", "hi"}}})}};
+  ctx.body = json{{"model", "alias"}, {"stream", true}, {"messages", json::array({{{"role", "user"}, {"content", "hi"}}})}};
   std::vector<std::string> notes;
   auto built = adapter.build_request(ctx, {"co", "command-r-08-2024", 1}, notes);
   ASSERT_TRUE(built.ok());
@@ -160,12 +160,12 @@ TEST(CohereRequest, AdapterTargetsAndHeaders) {
   EXPECT_EQ(json::parse(built->request.body)["model"], "command-r-08-2024");
   ctx.endpoint = Endpoint::embeddings;
   ctx.stream = false;
-  ctx.body = {{"model", "alias"}, {"input", "x"}};
+  ctx.body = json{{"model", "alias"}, {"input", "x"}};
   built = adapter.build_request(ctx, {"co", "embed-english-v3.0", 1}, notes);
   ASSERT_TRUE(built.ok());
   EXPECT_EQ(built->request.target, "/v2/embed");
   ctx.endpoint = Endpoint::completions;
-  ctx.body = {{"model", "alias"}, {"prompt", "x"}};
+  ctx.body = json{{"model", "alias"}, {"prompt", "x"}};
   auto legacy = adapter.build_request(ctx, {"co", "command-r", 1}, notes);
   ASSERT_FALSE(legacy.ok());
   EXPECT_EQ(legacy.error().status, 400);

@@ -26,7 +26,7 @@ RequestContext chat_ctx(bool stream) {
   RequestContext ctx;
   ctx.endpoint = Endpoint::chat_completions;
   ctx.stream = stream;
-  ctx.body = {{"model", "chat"}, {"messages", json::array({{{"role", "user"}, {"content", "hi"}}})}};
+  ctx.body = json{{"model", "chat"}, {"messages", json::array({{{"role", "user"}, {"content", "hi"}}})}};
   return ctx;
 }
 

@@ -47,7 +47,7 @@ TEST(OpenAiAdapter, T32_GroqDropsLogprobsAndNames) {
 
 TEST(OpenAiAdapter, GroqRejectsNGreaterThanOne) {
   std::vector<std::string> notes;
-  auto r = prepare_request(Endpoint::chat_completions, {{"model", "a"}, {"n", 2}}, {"p", "m", 1}, profile("groq"), notes);
+  auto r = prepare_request(Endpoint::chat_completions, json{{"model", "a"}, {"n", 2}}, {"p", "m", 1}, profile("groq"), notes);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().status, 400);
   EXPECT_EQ(r.error().param, "n");

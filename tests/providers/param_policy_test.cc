@@ -53,23 +53,23 @@ TEST(ParamPolicy, BundledTableKnowsTheFamilies) {
 }
 
 TEST(ParamPolicy, DropRemovesAndNotes) {
-  json body = {{"model", "x"}, {"temperature", 0.2}, {"top_p", 0.9}, {"max_tokens", 100}, {"messages", json::array()}};
+  RequestBody body = json{{"model", "x"}, {"temperature", 0.2}, {"top_p", 0.9}, {"max_tokens", 100}, {"messages", json::array()}};
   std::vector<std::string> notes;
   auto err = apply_param_policy(body, "o1-mini", ParamPolicy::drop, notes);
   ASSERT_FALSE(err);
-  EXPECT_EQ(body, json({{"model", "x"}, {"max_completion_tokens", 100}, {"messages", json::array()}}));
+  EXPECT_EQ(body.to_json(), json({{"model", "x"}, {"max_completion_tokens", 100}, {"messages", json::array()}}));
   EXPECT_EQ(notes, (std::vector<std::string>{"dropped temperature (not supported by o1-mini)",
                                              "dropped top_p (not supported by o1-mini)",
                                              "renamed max_tokens to max_completion_tokens for o1-mini"}));
   // A second attempt does not repeat notes.
-  json again = {{"temperature", 1}};
+  RequestBody again = json{{"temperature", 1}};
   apply_param_policy(again, "o1-mini", ParamPolicy::drop, notes);
   EXPECT_EQ(notes.size(), 3u);
 }
 
 TEST(ParamPolicy, RejectNamesTheFirstParameterAndLeavesTheBody) {
-  json body = {{"model", "x"}, {"logprobs", true}, {"seed", 3}, {"n", 2}};
-  const json original = body;
+  RequestBody body = json{{"model", "x"}, {"logprobs", true}, {"seed", 3}, {"n", 2}};
+  const json original = body.to_json();
   std::vector<std::string> notes;
   auto err = apply_param_policy(body, "claude-3-5-sonnet-20241022", ParamPolicy::reject, notes);
   ASSERT_TRUE(err);
@@ -80,16 +80,16 @@ TEST(ParamPolicy, RejectNamesTheFirstParameterAndLeavesTheBody) {
   EXPECT_NE(err->message.find("'logprobs'"), std::string::npos);
   EXPECT_NE(err->message.find("'seed'"), std::string::npos) << err->message;
   EXPECT_NE(err->message.find("'n'"), std::string::npos) << err->message;
-  EXPECT_EQ(body, original);
+  EXPECT_EQ(body.to_json(), original);
   EXPECT_TRUE(notes.empty());
 }
 
 TEST(ParamPolicy, MaxValues) {
   std::vector<std::string> notes;
-  json one = {{"n", 1}};
+  RequestBody one = json{{"n", 1}};
   EXPECT_FALSE(apply_param_policy(one, "claude-3-haiku", ParamPolicy::reject, notes));
-  EXPECT_EQ(one["n"], 1);
-  json two = {{"n", 2}};
+  EXPECT_EQ(one["n"].as_int64(), 1);
+  RequestBody two = json{{"n", 2}};
   auto err = apply_param_policy(two, "claude-3-haiku", ParamPolicy::reject, notes);
   ASSERT_TRUE(err);
   EXPECT_EQ(err->param, "n");
@@ -98,11 +98,11 @@ TEST(ParamPolicy, MaxValues) {
   ASSERT_TRUE(dropped);
   EXPECT_EQ(dropped->status, 400);
   EXPECT_EQ(dropped->param, "n");
-  EXPECT_EQ(two["n"], 2);
+  EXPECT_EQ(two["n"].as_int64(), 2);
 }
 
 TEST(ParamPolicy, NullAndFalseAskForNothing) {
-  json body = {{"logprobs", false}, {"temperature", nullptr}, {"seed", nullptr}};
+  RequestBody body = json{{"logprobs", false}, {"temperature", nullptr}, {"seed", nullptr}};
   std::vector<std::string> notes;
   EXPECT_FALSE(apply_param_policy(body, "claude-3-haiku", ParamPolicy::reject, notes));
   EXPECT_FALSE(body.contains("logprobs"));
@@ -112,31 +112,31 @@ TEST(ParamPolicy, NullAndFalseAskForNothing) {
 }
 
 TEST(ParamPolicy, RenameKeepsAnExplicitNewName) {
-  json body = {{"max_tokens", 10}, {"max_completion_tokens", 99}};
+  RequestBody body = json{{"max_tokens", 10}, {"max_completion_tokens", 99}};
   std::vector<std::string> notes;
   EXPECT_FALSE(apply_param_policy(body, "o3-mini", ParamPolicy::reject, notes));
-  EXPECT_EQ(body, json({{"max_completion_tokens", 99}}));
+  EXPECT_EQ(body.to_json(), json({{"max_completion_tokens", 99}}));
 }
 
 TEST(ParamPolicy, UnknownModelsAndAppliesCheck) {
-  json body = {{"temperature", 0.5}, {"logit_bias", {{"1", 2}}}};
-  const json original = body;
+  RequestBody body = json{{"temperature", 0.5}, {"logit_bias", {{"1", 2}}}};
+  const json original = body.to_json();
   std::vector<std::string> notes;
   EXPECT_FALSE(apply_param_policy(body, "gpt-4o-mini", ParamPolicy::reject, notes));
-  EXPECT_EQ(body, original);
-  EXPECT_FALSE(param_policy_applies(body, "gpt-4o-mini"));
-  EXPECT_TRUE(param_policy_applies(body, "o1"));
-  EXPECT_FALSE(param_policy_applies({{"messages", json::array()}}, "o1")) << "nothing to change: no copy needed";
-  EXPECT_TRUE(param_policy_applies({{"max_tokens", 5}}, "o1"));
+  EXPECT_EQ(body.to_json(), original);
+  EXPECT_FALSE(param_policy_applies(body.view(), "gpt-4o-mini"));
+  EXPECT_TRUE(param_policy_applies(body.view(), "o1"));
+  EXPECT_FALSE(param_policy_applies(json{{"messages", json::array()}}, "o1")) << "nothing to change: no copy needed";
+  EXPECT_TRUE(param_policy_applies(json{{"max_tokens", 5}}, "o1"));
 }
 
 TEST(ParamPolicy, TableParsingRejectsMistakes) {
   auto table = ModelCapabilityTable::parse(R"({"models":[{"match":["m-*"],"unsupported":["x"],"max":{"n":1},"rename":{"a":"b"}}]})");
   ASSERT_NE(table.find("m-1"), nullptr);
-  json body = {{"x", 1}, {"a", 2}};
+  RequestBody body = json{{"x", 1}, {"a", 2}};
   std::vector<std::string> notes;
   EXPECT_FALSE(apply_param_policy(body, "m-1", ParamPolicy::drop, notes, table));
-  EXPECT_EQ(body, json({{"b", 2}}));
+  EXPECT_EQ(body.to_json(), json({{"b", 2}}));
   EXPECT_THROW(ModelCapabilityTable::parse("[]"), std::runtime_error);
   EXPECT_THROW(ModelCapabilityTable::parse(R"({"models":[{"unsupported":["x"]}]})"), std::runtime_error);
   EXPECT_THROW(ModelCapabilityTable::parse(R"({"models":[{"match":["a"],"unsuported":["x"]}]})"), std::runtime_error);

@@ -272,7 +272,7 @@ router: {retries: 1, backoff: {initial_ms: 0, max_ms: 0}}
 TEST_F(RouterTest, ContextWindowFallbackUpFrontWhenThePromptCannotFit) {
   make(kFallbackKinds);
   route("m", [](RequestContext& ctx) {
-    ctx.body = {{"model", "m"},
+    ctx.body = nlohmann::json{{"model", "m"},
                 {"messages", nlohmann::json::array({{{"role", "user"}, {"content", std::string(2000, 'x')}}})}};
   });
   ASSERT_EQ(calls.size(), 1u);

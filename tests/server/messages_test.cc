@@ -2,6 +2,7 @@
 // through the real server: an Anthropic-shaped client -> gateway -> a fake
 // OpenAI-compatible upstream (or the mock provider), checking both what the
 // upstream received and the bytes the client saw.
+#include "accounting/token_estimate.h"
 #include "api/anthropic_messages_request.h"
 #include "providers/sse_parser.h"
 #include "server/gateway_fixture.h"

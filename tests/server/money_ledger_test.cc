@@ -5,6 +5,7 @@
 #include <mutex>
 #include <set>
 
+#include "accounting/token_estimate.h"
 #include "server/money_fixture.h"
 #include "support/tcp_proxy.h"
 

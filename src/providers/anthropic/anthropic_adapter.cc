@@ -32,9 +32,9 @@ Result<NativeRequest> AnthropicAdapter::build_request(const RequestContext& ctx,
                                                       std::vector<std::string>& notes) const {
   json chat;
   switch (ctx.endpoint) {
-    case Endpoint::chat_completions: chat = ctx.body; break;
+    case Endpoint::chat_completions: chat = ctx.body.to_json(); break;
     case Endpoint::completions: {
-      auto converted = anthropic::completion_to_chat(ctx.body);
+      auto converted = anthropic::completion_to_chat(ctx.body.to_json());
       if (!converted) return converted.error();
       chat = std::move(*converted);
       break;
@@ -71,7 +71,7 @@ Result<json> AnthropicAdapter::translate_response(const RequestContext& ctx, jso
   anthropic::ResponseOptions options;
   options.created = now_seconds();
   options.completion = ctx.endpoint == Endpoint::completions;
-  options.json_tool = !options.completion && anthropic::expects_json_tool(ctx.body);
+  options.json_tool = !options.completion && anthropic::expects_json_tool(ctx.body.to_json());
   return anthropic::translate_message(native, options, usage);
 }
 
@@ -83,7 +83,7 @@ Result<std::unique_ptr<StreamDecoder>> AnthropicAdapter::stream_decoder(const Re
   anthropic::ResponseOptions options;
   options.created = now_seconds();
   options.completion = ctx.endpoint == Endpoint::completions;
-  options.json_tool = !options.completion && anthropic::expects_json_tool(ctx.body);
+  options.json_tool = !options.completion && anthropic::expects_json_tool(ctx.body.to_json());
   return std::unique_ptr<StreamDecoder>(std::make_unique<anthropic::AnthropicStreamDecoder>(options));
 }
 

@@ -1,5 +1,7 @@
 #include "providers/anthropic/anthropic_errors.h"
 
+#include "tollgate/json_document.h"
+
 #include <nlohmann/json.hpp>
 
 namespace tollgate::anthropic {
@@ -14,7 +16,7 @@ struct Parsed {
 
 Parsed parse_error_body(std::string_view body) {
   Parsed p;
-  json j = json::parse(body, nullptr, false);
+  json j = parse_json_or_discarded(body);
   if (j.is_discarded() || !j.is_object()) return p;
   const json* e = &j;
   if (auto it = j.find("error"); it != j.end() && it->is_object()) e = &*it;

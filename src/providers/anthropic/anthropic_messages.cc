@@ -1,5 +1,7 @@
 #include "providers/anthropic/anthropic_messages.h"
 
+#include "tollgate/json_document.h"
+
 #include <algorithm>
 #include <cctype>
 #include <optional>
@@ -182,7 +184,7 @@ Result<json> tool_use_block(const json& call, const std::string& pp) {
   } else if (args.is_string() && !trim(args.get_ref<const std::string&>()).empty()) {
     // Never forward arguments Anthropic cannot take as an object (a
     // truncated replay, a Python repr): the client must fix its history.
-    input = json::parse(args.get_ref<const std::string&>(), nullptr, false);
+    input = parse_json_or_discarded(args.get_ref<const std::string&>());
     if (input.is_discarded() || !input.is_object()) {
       return ApiError::bad_request("Invalid '" + pp + ".function.arguments': expected a JSON object encoded as a string.",
                                    pp + ".function.arguments", "invalid_tool_arguments");

@@ -1,5 +1,7 @@
 #include "providers/anthropic/anthropic_stream.h"
 
+#include "tollgate/json_document.h"
+
 #include "providers/anthropic/anthropic_errors.h"
 #include "providers/json_fields.h"
 #include "providers/anthropic/anthropic_request.h"
@@ -44,7 +46,7 @@ std::optional<ApiError> AnthropicStreamDecoder::take(std::vector<json>& out) {
 }
 
 std::optional<ApiError> AnthropicStreamDecoder::handle(const SseEvent& event, std::vector<json>& out) {
-  json data = json::parse(event.data, nullptr, false);
+  json data = parse_json_or_discarded(event.data);
   if (data.is_discarded() || !data.is_object()) {
     if (event.event == "error") return map_stream_error(event.data);
     return ApiError::bad_gateway("the upstream sent malformed JSON in its stream", "upstream_protocol_error");

@@ -1,5 +1,7 @@
 #include "providers/azure/azure_adapter.h"
 
+#include "tollgate/json_document.h"
+
 #include "providers/adapter_factory.h"
 
 namespace tollgate::azure {
@@ -99,7 +101,7 @@ std::optional<ApiError> AzureSseDecoder::finish(std::vector<json>& out) {
 UpstreamFailure map_error(int status, std::string_view body, std::optional<int> retry_after_seconds) {
   auto mapped = openai::map_upstream_error(status, body, retry_after_seconds);
   if (status == 400) {
-    json j = json::parse(body, nullptr, false);
+    json j = parse_json_or_discarded(body);
     const json* e = j.is_object() && j.contains("error") && j["error"].is_object() ? &j["error"] : nullptr;
     if (e && e->value("code", "") == "content_filter") {
       // A filter verdict on the client's input: the client's to fix, and the

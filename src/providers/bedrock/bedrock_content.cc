@@ -1,5 +1,7 @@
 #include "providers/bedrock/bedrock_content.h"
 
+#include "tollgate/json_document.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -151,7 +153,7 @@ Result<json> tool_input(const json& call, const std::string& param) {
   const json args = fn.is_object() && fn.contains("arguments") ? fn["arguments"] : json();
   if (args.is_object()) return args;
   if (args.is_null() || (args.is_string() && args.get_ref<const std::string&>().empty())) return json::object();
-  json parsed = args.is_string() ? json::parse(args.get<std::string>(), nullptr, false) : json(json::value_t::discarded);
+  json parsed = args.is_string() ? parse_json_or_discarded(args.get<std::string>()) : json(json::value_t::discarded);
   if (parsed.is_discarded() || !parsed.is_object()) {
     return ApiError::bad_request("Invalid tool-call arguments: expected a JSON object encoded as a string.",
                                  param + ".function.arguments", "invalid_value");

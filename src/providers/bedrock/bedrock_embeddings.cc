@@ -1,5 +1,6 @@
 #include "providers/bedrock/bedrock_embeddings.h"
 
+#include "accounting/token_estimate.h"
 #include <cstring>
 
 #include <openssl/evp.h>

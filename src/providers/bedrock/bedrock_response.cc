@@ -1,4 +1,6 @@
 #include "providers/bedrock/bedrock_response.h"
+
+#include "tollgate/json_document.h"
 #include "providers/json_fields.h"
 
 #include <algorithm>
@@ -149,7 +151,7 @@ std::string error_type_name(std::string_view errortype_header, std::string_view 
   std::string_view raw = errortype_header;
   std::string from_body;
   if (raw.empty()) {
-    json j = json::parse(body, nullptr, false);
+    json j = parse_json_or_discarded(body);
     if (j.is_object()) {
       for (const char* key : {"__type", "code", "Code"}) {
         if (auto it = j.find(key); it != j.end() && it->is_string()) {
@@ -168,7 +170,7 @@ std::string error_type_name(std::string_view errortype_header, std::string_view 
 }
 
 std::string error_message(std::string_view body) {
-  json j = json::parse(body, nullptr, false);
+  json j = parse_json_or_discarded(body);
   if (!j.is_object()) return {};
   for (const char* key : {"message", "Message"}) {
     if (auto it = j.find(key); it != j.end() && it->is_string()) return it->get<std::string>();

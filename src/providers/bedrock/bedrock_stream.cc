@@ -1,4 +1,6 @@
 #include "providers/bedrock/bedrock_stream.h"
+
+#include "tollgate/json_document.h"
 #include "providers/json_fields.h"
 
 #include "providers/bedrock/bedrock_response.h"
@@ -74,7 +76,7 @@ std::optional<ApiError> ConverseStreamDecoder::on_message(const EventStreamMessa
         .error;
   }
   if (kind != "event") return std::nullopt;
-  json payload = json::parse(msg.payload, nullptr, false);
+  json payload = parse_json_or_discarded(msg.payload);
   if (payload.is_discarded() || !payload.is_object()) return protocol_error("an event payload is not a JSON object");
   return on_event(msg.header(":event-type"), payload, out);
 }

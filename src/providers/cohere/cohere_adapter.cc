@@ -26,10 +26,10 @@ Result<NativeRequest> CohereAdapter::build_request(const RequestContext& ctx, co
   Result<json> body = json();
   std::string path;
   if (ctx.endpoint == Endpoint::chat_completions) {
-    body = cohere::chat_request(ctx.body, deployment.model, notes);
+    body = cohere::chat_request(ctx.body.to_json(), deployment.model, notes);
     path = "/v2/chat";
   } else if (ctx.endpoint == Endpoint::embeddings) {
-    body = cohere::embed_request(ctx.body, deployment.model);
+    body = cohere::embed_request(ctx.body.to_json(), deployment.model);
     path = "/v2/embed";
   } else {
     return ApiError::bad_request("Cohere models serve /v1/chat/completions and /v1/embeddings only", {},
@@ -48,7 +48,7 @@ Result<NativeRequest> CohereAdapter::build_request(const RequestContext& ctx, co
 
 Result<json> CohereAdapter::translate_response(const RequestContext& ctx, json native, Usage& usage) const {
   if (ctx.endpoint == Endpoint::embeddings) {
-    const bool base64 = ctx.body.is_object() && ctx.body.value("encoding_format", "float") == "base64";
+    const bool base64 = ctx.body.is_object() && ctx.body.view().value("encoding_format", "float") == "base64";
     return cohere::embed_response(native, ctx.deployment_model, base64, usage);
   }
   return cohere::chat_response(native, ctx.deployment_model, clock_(), usage);

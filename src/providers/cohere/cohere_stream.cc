@@ -1,6 +1,8 @@
 // Cohere Chat v2 stream events -> OpenAI chat.completion.chunk objects.
 #include "providers/cohere/cohere_translate.h"
 
+#include "tollgate/json_document.h"
+
 namespace tollgate::cohere {
 namespace {
 
@@ -106,7 +108,7 @@ std::optional<ApiError> ChatStreamDecoder::take(std::vector<json>& out) {
       done_ = true;
       break;
     }
-    json event = json::parse(ev.data, nullptr, false);
+    json event = parse_json_or_discarded(ev.data);
     if (event.is_discarded() || !event.is_object()) {
       error = ApiError::bad_gateway("the upstream sent malformed JSON in its stream", "upstream_protocol_error");
       break;

@@ -1,5 +1,7 @@
 #include "providers/gemini/gemini_contents.h"
 
+#include "tollgate/json_document.h"
+
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -189,7 +191,7 @@ class Converter {
         if (name.empty()) return ApiError::bad_request("a tool call needs a function name", cat + ".function.name", "invalid_value");
         json args = json::object();
         if (auto a = fn.find("arguments"); a != fn.end() && a->is_string() && !a->get_ref<const std::string&>().empty()) {
-          args = json::parse(a->get_ref<const std::string&>(), nullptr, false);
+          args = parse_json_or_discarded(a->get_ref<const std::string&>());
           if (args.is_discarded() || !args.is_object()) {
             return ApiError::bad_request("tool call arguments must be a JSON object encoded as a string",
                                          cat + ".function.arguments", "invalid_value");
@@ -228,7 +230,7 @@ class Converter {
       position = it->second.second;
     }
     const std::string text = text_of(json_member(m, "content"));
-    json response = json::parse(text, nullptr, false);
+    json response = parse_json_or_discarded(text);
     if (response.is_discarded() || !response.is_object()) response = {{"output", text}};
     pending_.push_back({position, {{"functionResponse", {{"name", name}, {"response", std::move(response)}}}}});
     return std::nullopt;

@@ -1,5 +1,7 @@
 #include "providers/gemini/gemini_errors.h"
 
+#include "tollgate/json_document.h"
+
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -108,7 +110,7 @@ UpstreamFailure map_error_json(int status, const json& body, std::optional<int> 
 
 UpstreamFailure map_error(int status, std::string_view body, std::optional<int> retry_after_seconds,
                           const std::string& secret) {
-  json j = json::parse(body, nullptr, false);
+  json j = parse_json_or_discarded(body);
   if (j.is_discarded()) j = json::object();
   return map_error_json(status, j, retry_after_seconds, secret);
 }

@@ -1,5 +1,6 @@
 #include "providers/gemini/gemini_response.h"
 
+#include "accounting/token_estimate.h"
 #include <algorithm>
 #include <cstring>
 #include <random>

@@ -1,5 +1,7 @@
 #include "providers/gemini/gemini_stream.h"
 
+#include "tollgate/json_document.h"
+
 #include "providers/gemini/gemini_errors.h"
 #include "providers/gemini/thought_signatures.h"
 
@@ -111,7 +113,7 @@ std::optional<ApiError> GeminiStreamDecoder::take(std::vector<json>& out) {
   for (const auto& ev : events_) {
     if (failed_) break;
     if (ev.data.empty()) continue;
-    json event = json::parse(ev.data, nullptr, false);
+    json event = parse_json_or_discarded(ev.data);
     if (event.is_discarded() || !event.is_object()) {
       failed_ = true;
       events_.clear();

@@ -1,5 +1,7 @@
 #include "providers/gemini/vertex_auth.h"
 
+#include "tollgate/json_document.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <fstream>
@@ -38,7 +40,7 @@ constexpr std::size_t kMaxTokenResponse = 64 * 1024;
 }  // namespace
 
 Result<ServiceAccount> ServiceAccount::parse(std::string_view json_text) {
-  json j = json::parse(json_text, nullptr, false);
+  json j = parse_json_or_discarded(json_text);
   if (j.is_discarded() || !j.is_object()) return ApiError::internal("the service-account key is not a JSON object");
   ServiceAccount sa;
   auto field = [&](const char* key, std::string& out) {
@@ -196,7 +198,7 @@ asio::awaitable<Result<std::string>> VertexTokenSource::fetch(UpstreamPool& pool
     ApiError e = ApiError::bad_gateway("the OAuth token endpoint for Vertex AI did not answer completely", "upstream_error");
     co_return e;
   }
-  json j = json::parse(body.value(), nullptr, false);
+  json j = parse_json_or_discarded(body.value());
   if (ex.status() != 200) {
     // Only the OAuth error code is repeated ("invalid_grant"): descriptions
     // can name the account.

@@ -1,5 +1,6 @@
 #include "providers/mock/mock_provider.h"
 
+#include "accounting/token_estimate.h"
 #include <cmath>
 #include <cstring>
 
@@ -135,7 +136,7 @@ asio::awaitable<AttemptOutcome> MockProvider::call(RequestContext& ctx, const De
   const auto& model = deployment.model;
   if (ctx.endpoint == Endpoint::embeddings) {
     Usage usage;
-    auto body = embeddings_response(ctx.body, model, std::max(1, config_.mock.embedding_dimensions), usage);
+    auto body = embeddings_response(ctx.body.to_json(), model, std::max(1, config_.mock.embedding_dimensions), usage);
     ctx.usage = usage;
     std::string text = body.dump();
     HeaderList headers;
@@ -144,10 +145,10 @@ asio::awaitable<AttemptOutcome> MockProvider::call(RequestContext& ctx, const De
   }
 
   const bool chat = ctx.endpoint == Endpoint::chat_completions;
-  const std::string text = mock_reply_text(ctx.body);
+  const std::string text = mock_reply_text(ctx.body.to_json());
   Usage usage;
   usage.prompt_tokens = chat && ctx.body.contains("messages") ? estimate_chat_prompt_tokens(ctx.body["messages"])
-                                                              : estimate_tokens(last_user_text(ctx.body));
+                                                              : estimate_tokens(last_user_text(ctx.body.to_json()));
   usage.completion_tokens = estimate_tokens(text);
   usage.source = UsageSource::provider_final;
   const std::string id = (chat ? "chatcmpl-mock" : "cmpl-mock") + std::to_string(fnv1a(ctx.request_id) % 1000000000);

@@ -1,5 +1,7 @@
 #include "providers/openai/openai_adapter.h"
 
+#include "tollgate/json_document.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
@@ -29,17 +31,24 @@ void remap_tool_ids(json& messages) {
   }
 }
 
-void apply_message_profile(json& body, const ProviderProfile& profile) {
-  auto messages = body.find("messages");
-  if (messages == body.end() || !messages->is_array()) return;
-  for (auto& m : *messages) {
+// Profiles that rewrite messages (field drops, tool-call id formats) rebuild
+// the messages member; every other request forwards it untouched.
+void apply_message_profile(RequestBody& body, const ProviderProfile& profile) {
+  if (profile.drop_message_fields.empty() && profile.drop_assistant_fields.empty() && !profile.tool_call_id_alnum9) {
+    return;
+  }
+  const JsonView view = body["messages"];
+  if (!view.is_array()) return;
+  json messages = view.to_json();
+  for (auto& m : messages) {
     if (!m.is_object()) continue;
     for (const auto& f : profile.drop_message_fields) m.erase(f);
     if (m.value("role", "") == "assistant") {
       for (const auto& f : profile.drop_assistant_fields) m.erase(f);
     }
   }
-  if (profile.tool_call_id_alnum9) remap_tool_ids(*messages);
+  if (profile.tool_call_id_alnum9) remap_tool_ids(messages);
+  body.set("messages", std::move(messages));
 }
 
 std::string path_for(Endpoint e) {
@@ -92,7 +101,7 @@ std::string alnum9_tool_id(std::string_view original) {
   return out;
 }
 
-Result<PreparedRequest> prepare_request(Endpoint endpoint, const json& client_body,
+Result<PreparedRequest> prepare_request(Endpoint endpoint, const RequestBody& client_body,
                                         const DeploymentConfig& deployment,
                                         const ProviderProfile& profile,
                                         std::vector<std::string>& notes) {
@@ -100,30 +109,37 @@ Result<PreparedRequest> prepare_request(Endpoint endpoint, const json& client_bo
   out.path = path_for(endpoint);
   if (out.path.empty()) return ApiError::internal("endpoint has no upstream route");
 
-  json body = client_body;
-  body["model"] = deployment.model;
+  RequestBody body = client_body;
+  body.set("model", deployment.model);
 
-  if (profile.require_n_equals_1 && body.contains("n") && body["n"] != 1) {
+  if (const JsonView n = body["n"]; profile.require_n_equals_1 && n.present() && !(n.is_number() && n.as_double() == 1)) {
     return ApiError::bad_request("this model supports only n=1", "n", "unsupported_parameter");
   }
   for (const auto& p : profile.drop_params) {
-    if (body.erase(p) > 0) notes.push_back("dropped " + p);
-  }
-  for (const auto& [from, to] : profile.rename_params) {
-    if (auto it = body.find(from); it != body.end()) {
-      body[to] = *it;
-      body.erase(from);
+    if (body.contains(p)) {
+      body.erase(p);
+      notes.push_back("dropped " + p);
     }
   }
-  if (endpoint != Endpoint::embeddings && body.value("stream", false) && profile.stream_usage_opt_in) {
+  for (const auto& [from, to] : profile.rename_params) {
+    if (const JsonView v = body[from]; v.present()) {
+      json value = v.to_json();
+      body.erase(from);
+      body.set(to, std::move(value));
+    }
+  }
+  if (endpoint != Endpoint::embeddings && body["stream"].as_bool() && profile.stream_usage_opt_in) {
     // Usage is always metered, whatever the client asked (DESIGN invariant 4);
     // the normalizer strips the chunk again for clients that did not ask.
-    auto& so = body["stream_options"];
-    if (!so.is_object()) so = json::object();
-    so["include_usage"] = true;
+    const JsonView so = body["stream_options"];
+    if (!(so["include_usage"].as_bool())) {
+      json options = so.is_object() ? so.to_json() : json::object();
+      options["include_usage"] = true;
+      body.set("stream_options", std::move(options));
+    }
   }
   apply_message_profile(body, profile);
-  out.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  out.body = body.serialize();
   return out;
 }
 
@@ -173,10 +189,11 @@ Result<json> normalize_response(Endpoint endpoint, json upstream, const Provider
 }
 
 UpstreamFailure map_upstream_error(int status, std::string_view body, std::optional<int> retry_after_seconds) {
-  json j = json::parse(body, nullptr, false);
-  std::string upstream_message = j.is_discarded() ? std::string() : error_message_from(j);
-  std::string upstream_code = j.is_discarded() ? std::string() : error_field(j, "code");
-  std::string upstream_param = j.is_discarded() ? std::string() : error_field(j, "param");
+  auto parsed = parse_json_tree(body);
+  const json j = parsed ? std::move(parsed.value()) : json();
+  std::string upstream_message = error_message_from(j);
+  std::string upstream_code = error_field(j, "code");
+  std::string upstream_param = error_field(j, "param");
   auto with_detail = [&](std::string base) {
     return upstream_message.empty() ? base : base + ": " + upstream_message;
   };
@@ -234,10 +251,11 @@ std::optional<ApiError> OpenAiSseDecoder::take(std::vector<json>& out) {
       done_ = true;
       break;
     }
-    json chunk = json::parse(ev.data, nullptr, false);
-    if (chunk.is_discarded() || !chunk.is_object()) {
+    auto parsed = parse_json_tree(ev.data);
+    if (!parsed || !parsed.value().is_object()) {
       return ApiError::bad_gateway("the upstream sent malformed JSON in its stream", "upstream_protocol_error");
     }
+    json chunk = std::move(parsed.value());
     if (auto err = chunk.find("error"); err != chunk.end() && !err->is_null()) {
       std::string message = error_message_from(chunk);
       return ApiError::bad_gateway(message.empty() ? "the upstream reported an error mid-stream"

@@ -13,6 +13,7 @@
 #include "providers/provider_adapter.h"
 #include "tollgate/config.h"
 #include "tollgate/error.h"
+#include "tollgate/request_body.h"
 #include "tollgate/provider.h"
 #include "tollgate/provider_profile.h"
 #include "tollgate/request_context.h"
@@ -30,7 +31,9 @@ struct PreparedRequest {
 // model; streams always ask for usage where the profile allows it; profile
 // renames and drops apply. `notes` collects human-readable adjustments
 // (e.g. "dropped logprobs") for the x-tollgate-notes response header.
-Result<PreparedRequest> prepare_request(Endpoint endpoint, const nlohmann::json& client_body,
+// Changed members are spliced into the client's bytes; the rest is
+// forwarded as it came (a profile that edits messages rebuilds those only).
+Result<PreparedRequest> prepare_request(Endpoint endpoint, const RequestBody& client_body,
                                         const DeploymentConfig& deployment,
                                         const ProviderProfile& profile,
                                         std::vector<std::string>& notes);
