@@ -1,0 +1,348 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of tests/fuzz/corpus/<target>/ (run from anywhere).
+
+A seed is a realistic body followed by the target's parameter trailer.
+FuzzedDataProvider reads integers from the END of the input, little-endian,
+the first parameter read being the last bytes of the file; strings
+(ConsumeRandomLengthString) are read from the front and end at a backslash
+followed by any other byte ("\\\\" is a literal backslash). See
+tests/fuzz/fuzz_support.h for the split trailer: a count of cuts (0..15) and
+that many uint16 cut offsets, read after the target's own parameters.
+"""
+import json, os, struct, zlib
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+
+
+def le(v, n):
+    return v.to_bytes(n, "little")
+
+
+def split(cuts=()):
+    """The split trailer, as read by split_input(): count, then the cuts."""
+    out = b"".join(le(c, 2) for c in reversed(cuts))
+    return out + le(len(cuts), 1)
+
+
+def rstr(s):
+    """A ConsumeRandomLengthString field: the bytes, then a terminator."""
+    return s.replace(b"\\", b"\\\\") + b"\\;"
+
+
+def write(target, name, data):
+    d = os.path.join(ROOT, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def sse(events):
+    out = b""
+    for name, data in events:
+        if name:
+            out += b"event: " + name.encode() + b"\n"
+        out += b"data: " + (data if isinstance(data, bytes) else json.dumps(data).encode()) + b"\n\n"
+    return out
+
+
+def es_frame(headers, payload):
+    h = b""
+    for k, v in headers:
+        h += bytes([len(k)]) + k + b"\x07" + struct.pack(">H", len(v)) + v
+    total = 16 + len(h) + len(payload)
+    prelude = struct.pack(">II", total, len(h))
+    prelude += struct.pack(">I", zlib.crc32(prelude))
+    msg = prelude + h + payload
+    return msg + struct.pack(">I", zlib.crc32(msg))
+
+
+def bedrock_event(kind, payload):
+    return es_frame([(b":event-type", kind.encode()), (b":content-type", b"application/json"),
+                     (b":message-type", b"event")], json.dumps(payload).encode())
+
+
+# --- streams -----------------------------------------------------------------
+openai_stream = sse([(None, {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1735689600,
+                             "model": "gpt-4o", "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
+                                                             "finish_reason": None}]}),
+                     (None, {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1735689600,
+                             "model": "gpt-4o", "choices": [{"index": 0, "delta": {"content": "Hel"}, "finish_reason": None}]}),
+                     (None, {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1735689600,
+                             "model": "gpt-4o", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}),
+                     (None, {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1735689600,
+                             "model": "gpt-4o", "choices": [],
+                             "usage": {"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11,
+                                       "prompt_tokens_details": {"cached_tokens": 4}}}),
+                     (None, b"[DONE]")])
+openai_tools = sse([(None, {"id": "c2", "created": 1, "model": "m", "choices": [{"index": 0, "delta": {
+    "tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "get", "arguments": ""}}]}}]}),
+                    (None, {"id": "c2", "choices": [{"index": 0, "delta": {"tool_calls": [
+                        {"index": 0, "function": {"arguments": "{\"city\":\"Paris\"}"}}]}}]}),
+                    (None, {"id": "c2", "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}),
+                    (None, b"[DONE]")])
+openai_completion = sse([(None, {"id": "cmpl-1", "object": "text_completion", "created": 5, "model": "m",
+                                 "choices": [{"index": 0, "text": "hi", "finish_reason": None}]}),
+                         (None, {"id": "cmpl-1", "choices": [{"index": 0, "text": "", "finish_reason": "length"}]}),
+                         (None, b"[DONE]")])
+openai_error = sse([(None, {"error": {"message": "overloaded", "type": "server_error", "code": None}})])
+azure_stream = sse([(None, {"id": "", "object": "", "created": 0, "model": "", "choices": [],
+                            "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": {}}]}),
+                    (None, {"id": "chatcmpl-az", "created": 7, "model": "gpt-4o", "choices": [
+                        {"index": 0, "delta": {"content": "ok"}, "finish_reason": None,
+                         "content_filter_results": {"hate": {"filtered": False, "severity": "safe"}}}]}),
+                    (None, {"id": "chatcmpl-az", "choices": [{"index": 0, "delta": {}, "finish_reason": "content_filter"}]}),
+                    (None, b"[DONE]")])
+
+anthropic_stream = sse([
+    ("message_start", {"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant",
+                                                            "model": "claude-3-5-sonnet", "content": [],
+                                                            "usage": {"input_tokens": 25, "output_tokens": 1,
+                                                                      "cache_read_input_tokens": 3}}}),
+    ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+    ("ping", {"type": "ping"}),
+    ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hi"}}),
+    ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+    ("content_block_start", {"type": "content_block_start", "index": 1, "content_block": {
+        "type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}}}),
+    ("content_block_delta", {"type": "content_block_delta", "index": 1, "delta": {
+        "type": "input_json_delta", "partial_json": "{\"city\": \"Par"}}),
+    ("content_block_delta", {"type": "content_block_delta", "index": 1, "delta": {
+        "type": "input_json_delta", "partial_json": "is\"}"}}),
+    ("content_block_stop", {"type": "content_block_stop", "index": 1}),
+    ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": None},
+                       "usage": {"output_tokens": 15}}),
+    ("message_stop", {"type": "message_stop"})])
+anthropic_thinking = sse([
+    ("message_start", {"type": "message_start", "message": {"id": "msg_2", "model": "claude", "usage": {"input_tokens": 5}}}),
+    ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": ""}}),
+    ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "hmm"}}),
+    ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "c2ln"}}),
+    ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+    ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "max_tokens"}, "usage": {"output_tokens": 3}}),
+    ("message_stop", {"type": "message_stop"})])
+anthropic_error = sse([("message_start", {"type": "message_start", "message": {"id": "m", "usage": {"input_tokens": 1}}}),
+                       ("error", {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})])
+
+gemini_stream = sse([
+    (None, {"candidates": [{"content": {"role": "model", "parts": [{"text": "It is "}]}, "index": 0}],
+            "usageMetadata": {"promptTokenCount": 10}, "modelVersion": "gemini-2.0-flash", "responseId": "r1"}),
+    (None, {"candidates": [{"content": {"role": "model", "parts": [{"text": "18C.", "thoughtSignature": "c2ln"}]},
+                            "finishReason": "STOP", "index": 0}],
+            "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 4, "totalTokenCount": 14,
+                              "cachedContentTokenCount": 2, "thoughtsTokenCount": 1}})])
+gemini_tools = sse([
+    (None, {"candidates": [{"content": {"role": "model", "parts": [
+        {"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}}]}, "finishReason": "STOP"}],
+            "usageMetadata": {"promptTokenCount": 3, "candidatesTokenCount": 2}}),
+])
+gemini_blocked = sse([(None, {"promptFeedback": {"blockReason": "SAFETY"}, "usageMetadata": {"promptTokenCount": 4}})])
+
+cohere_stream = sse([
+    ("message-start", {"id": "abc-123", "type": "message-start", "delta": {"message": {
+        "role": "assistant", "content": [], "tool_plan": "", "tool_calls": [], "citations": []}}}),
+    ("content-start", {"type": "content-start", "index": 0, "delta": {"message": {"content": {"type": "text", "text": ""}}}}),
+    ("content-delta", {"type": "content-delta", "index": 0, "delta": {"message": {"content": {"text": "Hel"}}}}),
+    ("content-end", {"type": "content-end", "index": 0}),
+    ("message-end", {"type": "message-end", "delta": {"finish_reason": "COMPLETE", "usage": {
+        "billed_units": {"input_tokens": 5, "output_tokens": 2}, "tokens": {"input_tokens": 70, "output_tokens": 2},
+        "cached_tokens": 0}}})])
+cohere_tools = sse([
+    ("message-start", {"id": "t1", "type": "message-start", "delta": {"message": {"role": "assistant"}}}),
+    ("tool-plan-delta", {"type": "tool-plan-delta", "delta": {"message": {"tool_plan": "I will look it up"}}}),
+    ("tool-call-start", {"type": "tool-call-start", "index": 0, "delta": {"message": {"tool_calls": {
+        "id": "get_1", "type": "function", "function": {"name": "get", "arguments": ""}}}}}),
+    ("tool-call-delta", {"type": "tool-call-delta", "index": 0, "delta": {"message": {"tool_calls": {
+        "function": {"arguments": "{\"q\":1}"}}}}}),
+    ("tool-call-end", {"type": "tool-call-end", "index": 0}),
+    ("message-end", {"type": "message-end", "delta": {"finish_reason": "TOOL_CALL"}})])
+
+bedrock_stream = (bedrock_event("messageStart", {"role": "assistant"}) +
+                  bedrock_event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": "Hel"}}) +
+                  bedrock_event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": "lo"}}) +
+                  bedrock_event("contentBlockStop", {"contentBlockIndex": 0}) +
+                  bedrock_event("contentBlockStart", {"contentBlockIndex": 1, "start": {"toolUse": {
+                      "toolUseId": "tooluse_1", "name": "get"}}}) +
+                  bedrock_event("contentBlockDelta", {"contentBlockIndex": 1, "delta": {"toolUse": {"input": "{\"a\":1}"}}}) +
+                  bedrock_event("contentBlockStop", {"contentBlockIndex": 1}) +
+                  bedrock_event("messageStop", {"stopReason": "tool_use"}) +
+                  bedrock_event("metadata", {"usage": {"inputTokens": 12, "outputTokens": 7, "totalTokens": 19,
+                                                       "cacheReadInputTokens": 2}, "metrics": {"latencyMs": 300}}))
+bedrock_exception = bedrock_event("messageStart", {"role": "assistant"}) + es_frame(
+    [(b":exception-type", b"throttlingException"), (b":content-type", b"application/json"),
+     (b":message-type", b"exception")], b'{"message":"Too many requests"}')
+
+# mode byte last: 0 = chat, 1 = completions, 2 = chat with usage asked for.
+streams = {
+    "stream_openai": [("chat", openai_stream, 0), ("tools_usage", openai_tools, 2), ("completion", openai_completion, 1),
+                      ("error", openai_error, 0), ("split", openai_stream, 2, (5, 77, 78, 300))],
+    "stream_azure": [("filters", azure_stream, 2), ("plain", openai_stream, 0, (100, 101))],
+    "stream_anthropic": [("tools", anthropic_stream, 2), ("thinking", anthropic_thinking, 0),
+                         ("error", anthropic_error, 0), ("completion", anthropic_stream, 1, (30, 400))],
+    "stream_gemini": [("text", gemini_stream, 2), ("tools", gemini_tools, 0), ("blocked", gemini_blocked, 0),
+                      ("crlf", gemini_stream.replace(b"\n", b"\r\n"), 1, (12, 13))],
+    "stream_cohere": [("text", cohere_stream, 2), ("tools", cohere_tools, 0), ("split", cohere_stream, 0, (3, 50, 51))],
+    "stream_bedrock": [("raw", bedrock_stream, 2), ("exception", bedrock_exception, 0),
+                       ("raw_split", bedrock_stream, 0, (11, 12, 200))],
+}
+for target, seeds in streams.items():
+    for s in seeds:
+        name, body, mode = s[:3]
+        cuts = s[3] if len(s) > 3 else ()
+        write(target, name, body + split(cuts) + le(mode, 1))
+# Bedrock "frames" mode (mode bit 4): (event type, JSON payload) strings from
+# the front; per frame an exception selector byte from the end (0 = exception).
+frames = [("messageStart", {"role": "assistant"}), ("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": "x"}}),
+          ("messageStop", {"stopReason": "end_turn"}), ("metadata", {"usage": {"inputTokens": 1, "outputTokens": 1}})]
+front = b"".join(rstr(t.encode()) + rstr(json.dumps(p).encode()) for t, p in frames)
+write("stream_bedrock", "frames", front + le(5, 1) * len(frames) + le(63, 1) + le(4 | 2, 1))
+
+# --- SSE parser ---------------------------------------------------------------
+sse_seeds = {
+    "openai": (openai_stream, ()),
+    "anthropic_crlf": (anthropic_stream.replace(b"\n", b"\r\n"), (40, 41)),
+    "fields": (b"\xef\xbb\xbf: keep-alive\nretry: 1000\nid: 7\nevent: update\ndata\ndata:  two\ndata:three\n\n"
+               b"id\nunknown: x\ndata: {\"a\":1}\r\rdata: tail", (1, 2, 3, 30)),
+    "cr_only": (b"event: a\rdata: 1\r\rdata: 2\r\r", (8, 9)),
+}
+for name, (body, cuts) in sse_seeds.items():
+    write("sse_parser", name, body + split(cuts) + le(0, 2))
+write("sse_parser", "small_limit", sse_seeds["openai"][0] + split(()) + le(64, 2))
+
+# --- event-stream framing -----------------------------------------------------
+write("eventstream", "two_frames", bedrock_stream[:400] + split((3, 12, 17)) + le(0, 1))
+write("eventstream", "exception", bedrock_exception + split(()) + le(0, 1))
+hdr = b"\x0b:event-type\x07\x00\x0cmessageStart" + b"\x04flag\x00" + b"\x03int\x04\x00\x00\x00\x07" + b"\x04uuid\x09" + bytes(16)
+write("eventstream", "built", rstr(hdr) + rstr(b'{"role":"assistant"}') + le(0, 1) + le(16, 1) + le(0, 1) + le(0, 2) + le(1, 1))
+
+# --- HTTP request reader ------------------------------------------------------
+body = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello"}], "stream": True}).encode()
+post = (b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:4000\r\nAuthorization: Bearer sk-test\r\n"
+        b"Content-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+get = b"GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n"
+chunked = (b"POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n"
+           b"7\r\n{\"a\":1}\r\n0\r\n\r\n")
+close = b"GET /health HTTP/1.0\r\n\r\n"
+write("http_request", "post", post + split((20, 21, 150)) + le(0, 1))
+write("http_request", "pipelined", get + post + get + split((5,)) + le(0, 1))
+write("http_request", "chunked", chunked + split((90, 95)) + le(0, 1))
+write("http_request", "http10", close + get + split(()) + le(0, 1))
+write("http_request", "limits", post + split(()) + le(100, 2) + le(200 - 16, 2) + le(1, 1))
+
+# --- traceparent --------------------------------------------------------------
+write("traceparent", "sampled", b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+write("traceparent", "unsampled", b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00")
+write("traceparent", "future", b"cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-09-extra")
+write("traceparent", "zero", b"00-00000000000000000000000000000000-00f067aa0ba902b7-01")
+
+# --- config loader ------------------------------------------------------------
+example = os.path.join(os.path.dirname(ROOT), "..", "..", "config", "example.yaml")
+with open(example, "rb") as f:
+    write("config_loader", "example", f.read())
+write("config_loader", "providers", b"""server:
+  port: 4100
+  max_body_bytes: 1048576
+master_key: ${TOLLGATE_FUZZ_SECRET}
+providers:
+  - name: oa
+    type: openai
+    api_key: os.environ/TOLLGATE_FUZZ_UNSET
+  - name: claude
+    type: anthropic
+    api_key: sk-ant-x
+  - name: aws
+    type: bedrock
+    region: us-east-1
+models:
+  - name: gpt
+    deployments:
+      - provider: oa
+        model: gpt-4o
+        rpm: 10
+      - provider: claude
+        model: claude-3-5-sonnet
+router:
+  strategy: least_busy
+  retries: 2
+keys:
+  - name: app
+    key: sk-app-0123456789abcdef
+    models: [gpt]
+""")
+write("config_loader", "errors", b"providers:\n  - name: x\n    type: antropic\nmodels:\n  - name: m\n    deployments: [{provider: y}]\nserver: {port: 99999}\n")
+
+# --- spool recovery -----------------------------------------------------------
+def record(payload):
+    return struct.pack("<II", len(payload), zlib.crc32(payload)) + payload
+
+row = b"\x83\xa1v\x01\xaarequest_id\xa5req-1\xa5model\xa6gpt-4o"
+seg = record(row) + record(b"second") + record(b"")
+# mode 0: raw segment; seq byte; then the bytes.
+write("spool_recovery", "valid", seg + le(0, 1) + le(0, 1))
+write("spool_recovery", "torn", seg + b"\x10\x00\x00\x00\x00\x00" + le(1, 1) + le(0, 1))
+write("spool_recovery", "bad_crc", seg[:-3] + b"\xff\xff\xff" + le(0, 1) + le(0, 1))
+# mode 2|8: a cursor string from the front, an older segment; seq 3.
+write("spool_recovery", "cursor", rstr(b"3 8") + seg + le(2, 1) + le(2 | 8, 1))
+# mode 1|4: framed records from fuzz strings, then damaged at `flip`.
+write("spool_recovery", "framed", rstr(row) + rstr(b"two") + b"tail" + le(5, 2) + le(2, 1) + le(0, 1) + le(1 | 4, 1))
+
+# --- non-streaming responses and errors ---------------------------------------
+responses = {
+    "response_openai": [
+        {"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "gpt-4o", "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": "Hi", "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+             "finish_reason": "tool_calls"}],
+         "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7,
+                   "completion_tokens_details": {"reasoning_tokens": 1}}}],
+    "response_azure": [
+        {"id": "chatcmpl-az", "object": "chat.completion", "created": 1, "model": "gpt-4o",
+         "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": {}}],
+         "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop",
+                      "content_filter_results": {"hate": {"filtered": False}}}],
+         "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}],
+    "response_anthropic": [
+        {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude", "content": [
+            {"type": "thinking", "thinking": "hm", "signature": "s"}, {"type": "text", "text": "Hi"},
+            {"type": "tool_use", "id": "toolu_1", "name": "get", "input": {"city": "Paris"}}],
+         "stop_reason": "tool_use", "usage": {"input_tokens": 10, "output_tokens": 5, "cache_read_input_tokens": 2,
+                                               "cache_creation_input_tokens": 1}}],
+    "response_gemini": [
+        {"candidates": [{"content": {"role": "model", "parts": [{"text": "It is "}, {"text": "18C."},
+                                                                {"functionCall": {"name": "f", "args": {"a": 1}}}]},
+                         "finishReason": "STOP", "index": 0}],
+         "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 4, "totalTokenCount": 14,
+                           "thoughtsTokenCount": 2}, "modelVersion": "gemini-2.0-flash"}],
+    "response_bedrock": [
+        {"output": {"message": {"role": "assistant", "content": [
+            {"text": "Hi"}, {"toolUse": {"toolUseId": "t1", "name": "get", "input": {"a": 1}}},
+            {"reasoningContent": {"reasoningText": {"text": "hm", "signature": "s"}}}]}},
+         "stopReason": "tool_use", "usage": {"inputTokens": 12, "outputTokens": 7, "totalTokens": 19,
+                                              "cacheReadInputTokens": 3}, "metrics": {"latencyMs": 5}}],
+    "response_cohere": [
+        {"id": "c1", "finish_reason": "TOOL_CALL", "message": {"role": "assistant", "tool_plan": "look",
+                                                               "content": [{"type": "text", "text": "Hi"}],
+                                                               "tool_calls": [{"id": "t", "type": "function", "function": {
+                                                                   "name": "f", "arguments": "{}"}}]},
+         "usage": {"billed_units": {"input_tokens": 5, "output_tokens": 2}, "tokens": {"input_tokens": 70,
+                                                                                       "output_tokens": 2}}}],
+}
+errors = {
+    "response_openai": {"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}},
+    "response_azure": {"error": {"message": "filtered", "type": None, "code": "content_filter", "innererror": {
+        "code": "ResponsibleAIPolicyViolation", "content_filter_result": {"hate": {"filtered": True}}}}},
+    "response_anthropic": {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+    "response_gemini": {"error": {"code": 429, "message": "Resource exhausted", "status": "RESOURCE_EXHAUSTED",
+                                  "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "17s"}]}},
+    "response_bedrock": {"message": "The security token included in the request is invalid."},
+    "response_cohere": {"id": "e", "message": "invalid request: model not found"},
+}
+for target, bodies in responses.items():
+    for i, b in enumerate(bodies):
+        write(target, "ok_%d" % i, json.dumps(b).encode() + le(0, 1))
+        write(target, "completion_%d" % i, json.dumps(b).encode() + le(2, 1))
+    err = json.dumps(errors[target]).encode()
+    # map_error: pick (index into the status table: 9 = 429, 0 = 400, 10 = 500).
+    write(target, "error_429", err + le(9, 1) + le(1, 1))
+    write(target, "error_400_retry", err + le(30, 3) + le(0, 1) + le(1 | 4, 1))
+    write(target, "error_header", rstr(b"ValidationException") + err + le(10, 1) + le(1 | 8, 1))
+print("corpus written to", ROOT)
