@@ -204,6 +204,9 @@ struct BudgetConfig {
   // one of their own.
   std::optional<double> end_user_max_budget;
   std::string end_user_budget_duration;
+  // End users with a budget whose state is kept in memory at once (least
+  // recently used forgotten first; restart-only).
+  int64_t end_user_max_tracked = 10000;
 };
 
 struct LoggingConfig {

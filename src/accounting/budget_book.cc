@@ -92,8 +92,9 @@ std::optional<TimePoint> budget_period_add(const std::string& duration, TimePoin
   return add_periods(*p, anchor, periods);
 }
 
-BudgetBook::BudgetBook(Now now, std::chrono::milliseconds expired_retention)
-    : now_(std::move(now)), expired_retention_(expired_retention) {}
+BudgetBook::BudgetBook(Now now, std::chrono::milliseconds expired_retention, std::size_t max_evictable_scopes)
+    : now_(std::move(now)), expired_retention_(expired_retention),
+      max_evictable_(std::max<std::size_t>(max_evictable_scopes, 16)) {}
 
 void BudgetBook::roll(ScopeState& st, TimePoint now) const {
   if (!st.reset_at || now < *st.reset_at) return;
@@ -108,6 +109,14 @@ void BudgetBook::roll(ScopeState& st, TimePoint now) const {
 BudgetBook::ScopeState& BudgetBook::touch(const BudgetScope& s, TimePoint now) {
   auto [it, inserted] = scopes_.try_emplace(s.id);
   ScopeState& st = it->second;
+  if (inserted && s.evictable) {
+    st.evictable = true;
+    lru_.push_front(s.id);
+    st.lru = lru_.begin();
+    evict_locked();
+  } else if (st.evictable && st.lru != lru_.begin()) {
+    lru_.splice(lru_.begin(), lru_, st.lru);
+  }
   st.max_budget = s.max_budget;
   st.soft_budget = s.soft_budget;
   if (inserted || st.duration != s.duration) {
@@ -265,6 +274,30 @@ int BudgetBook::expire() {
   const TimePoint now = now_();
   std::lock_guard lock(mu_);
   return expire_locked(now);
+}
+
+void BudgetBook::evict_locked() {
+  // From the least recently used end; a scope with a live reservation stays
+  // (its release needs it). The newest scope is at the front, never reached
+  // while the list is over the limit by one.
+  auto it = lru_.end();
+  while (lru_.size() > max_evictable_ && it != lru_.begin()) {
+    --it;
+    auto sc = scopes_.find(*it);
+    if (sc != scopes_.end() && sc->second.live > 0) continue;
+    if (sc != scopes_.end()) scopes_.erase(sc);
+    it = lru_.erase(it);
+  }
+}
+
+size_t BudgetBook::scope_count() const {
+  std::lock_guard lock(mu_);
+  return scopes_.size();
+}
+
+size_t BudgetBook::evictable_scope_count() const {
+  std::lock_guard lock(mu_);
+  return lru_.size();
 }
 
 size_t BudgetBook::live_reservations() const {

@@ -26,6 +26,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -62,6 +63,9 @@ struct BudgetScope {
   std::string duration;               // "" (lifetime) or a budget duration (see above)
   std::optional<TimePoint> reset_at;  // next reset as stored
   double stored_spend = 0;            // spend in the DB for the current period when first seen
+  // End users are named by clients (the request's `user`): their scopes are
+  // kept in a bounded LRU (see BudgetBook), the others for the process's life.
+  bool evictable = false;
 };
 
 class BudgetBook {
@@ -70,7 +74,12 @@ class BudgetBook {
 
   // `expired_retention`: how long an expired reservation's scope list is kept
   // so that a late settle() still charges (see settle()).
-  explicit BudgetBook(Now now, std::chrono::milliseconds expired_retention = std::chrono::hours(1));
+  // `max_evictable_scopes`: how many evictable scopes (end users) are kept.
+  // Past it, the least recently used one without a live reservation is
+  // forgotten; seen again, it is seeded anew from its stored spend (which
+  // lags by the rows not yet shipped). At least 16.
+  explicit BudgetBook(Now now, std::chrono::milliseconds expired_retention = std::chrono::hours(1),
+                      std::size_t max_evictable_scopes = 10000);
 
   struct Denial {
     std::string scope;  // the first scope, in the caller's order, that cannot fit the request
@@ -147,6 +156,9 @@ class BudgetBook {
 
   // Live (reserved, not settled, not expired) reservations.
   size_t live_reservations() const;
+  // Scopes held now (all kinds), and of those the evictable ones.
+  size_t scope_count() const;
+  size_t evictable_scope_count() const;
 
  private:
   struct ScopeState {
@@ -160,6 +172,8 @@ class BudgetBook {
     int64_t periods = 0;              // k of the current reset time
     std::optional<TimePoint> reset_at;
     bool soft_reported = false;
+    bool evictable = false;
+    std::list<std::string>::iterator lru;  // position in lru_ when evictable
   };
   struct Live {
     std::vector<std::string> scopes;
@@ -176,6 +190,8 @@ class BudgetBook {
   void charge_locked(const std::vector<std::string>& scopes, double amount, TimePoint now,
                      std::vector<std::string>& crossed);
   int expire_locked(TimePoint now);
+  // Forgets least recently used evictable scopes beyond the limit.
+  void evict_locked();
   void release_locked(const Live& r);
 
   Now now_;
@@ -188,6 +204,8 @@ class BudgetBook {
   std::set<std::pair<TimePoint, uint64_t>> live_by_deadline_;
   std::set<std::pair<TimePoint, uint64_t>> expired_by_forget_;
   uint64_t next_id_ = 1;
+  std::size_t max_evictable_;
+  std::list<std::string> lru_;  // evictable scope ids, most recently used first
 };
 
 }  // namespace tollgate

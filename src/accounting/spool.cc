@@ -166,6 +166,12 @@ void Spool::recover() {
     ledger_log().error("spool {}: cursor offset {} beyond segment {} end {}; clamped", dir_.string(), cursor_.offset,
                        cursor_.segment, it->second);
     cursor_.offset = it->second;
+  } else if (it == segments_.end() && cursor_.offset != 0) {
+    // The cursor's segment is gone; it may be created anew below, and its
+    // records then start at 0: an offset into it would skip them as corrupt.
+    ledger_log().error("spool {}: cursor segment {} is missing; offset {} reset to 0", dir_.string(), cursor_.segment,
+                       cursor_.offset);
+    cursor_.offset = 0;
   }
 
   open_active(segments_.empty() ? std::max<uint64_t>(cursor_.segment, 1) : segments_.rbegin()->first);

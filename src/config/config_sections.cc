@@ -120,7 +120,8 @@ void load_storage(YamlReader& r, const Fields& top, Config& cfg) {
                           {"default_max_output_tokens", "reservation_ttl_ms", "end_user"});
   r.read_int(b, "default_max_output_tokens", cfg.budgets.default_max_output_tokens, 1, 10'000'000);
   r.read_int(b, "reservation_ttl_ms", cfg.budgets.reservation_ttl_ms, 0);
-  const Fields eu = r.fields(b.node("end_user"), b.at("end_user"), {"max_budget", "budget_duration"});
+  const Fields eu = r.fields(b.node("end_user"), b.at("end_user"), {"max_budget", "budget_duration", "max_tracked"});
+  r.read_int(eu, "max_tracked", cfg.budgets.end_user_max_tracked, 16, 10'000'000);
   double max_budget = 0;
   if (r.read_double(eu, "max_budget", max_budget, false)) cfg.budgets.end_user_max_budget = max_budget;
   if (r.read_string(eu, "budget_duration", cfg.budgets.end_user_budget_duration) &&

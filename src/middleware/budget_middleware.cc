@@ -80,7 +80,14 @@ std::vector<BudgetScope> budget_scopes(const Config& config, const Directory& di
       l.max_budget = config.budgets.end_user_max_budget;
       l.budget_duration = config.budgets.end_user_budget_duration;
     }
-    scopes.push_back(scope_of("end_user:" + end_user, l, e ? e->spend : 0));
+    // Clients name end users: without a budget for this one there is nothing
+    // to enforce, and tracking it would let a client grow the book at will
+    // (its spend is on its rows either way).
+    if (l.max_budget || l.soft_budget) {
+      BudgetScope scope = scope_of("end_user:" + end_user, l, e ? e->spend : 0);
+      scope.evictable = true;
+      scopes.push_back(std::move(scope));
+    }
   }
   return scopes;
 }

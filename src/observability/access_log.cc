@@ -66,7 +66,8 @@ std::string format_access_log(const RequestContext& ctx, bool json) {
 void write_access_log(const RequestContext& ctx, bool json) {
   static thread_local std::shared_ptr<spdlog::logger> logger;
   if (!logger) logger = spdlog::get("access");
-  if (!logger) return;
+  // Nothing is formatted for a line the level drops.
+  if (!logger || !logger->should_log(spdlog::level::info)) return;
   logger->info(format_access_log(ctx, json));
 }
 

@@ -25,6 +25,10 @@ GatewayMetrics::GatewayMetrics(std::shared_ptr<DeploymentRegistry> deployments, 
       cost_(registry_.counter("tollgate_cost_usd_total", "Spend in USD at the configured prices.",
                               {"model", "provider", "key_alias"})),
       errors_(registry_.counter("tollgate_errors_total", "Error responses by error type or code.", {"class"})),
+      internal_errors_(registry_.counter("tollgate_internal_errors_total",
+                                         "Failures inside the gateway, answered as internal_error.")),
+      refused_connections_(registry_.counter("tollgate_connections_refused_total",
+                                             "Connections refused because server.max_connections were open.")),
       retries_(registry_.counter("tollgate_retries_total", "Attempts retried after a failure, by failure class.",
                                  {"deployment", "class"})),
       fallbacks_(registry_.counter("tollgate_fallbacks_total", "Requests that moved to a fallback model group.",
@@ -57,10 +61,37 @@ GatewayMetrics::GatewayMetrics(std::shared_ptr<DeploymentRegistry> deployments, 
   }
   reloads_.add({"success"}, 0);
   reloads_.add({"failure"}, 0);
+  internal_errors_.add({}, 0);
+  refused_connections_.add({}, 0);
 }
 
-void GatewayMetrics::request_completed(const RequestContext& ctx) {
-  const std::string model = ctx.model_group.empty() ? ctx.requested_model : ctx.model_group;
+void GatewayMetrics::internal_error() { internal_errors_.add({}); }
+
+void GatewayMetrics::connection_refused() { refused_connections_.add({}); }
+
+namespace {
+
+// An error type or code as a label: the gateway's and the providers' codes
+// are short snake_case words; anything else (an upstream's free text) is "other".
+std::string error_label(const std::string& code) {
+  if (code.empty() || code.size() > 64) return "other";
+  for (char c : code) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-')) return "other";
+  }
+  return code;
+}
+
+}  // namespace
+
+void GatewayMetrics::request_completed(const RequestContext& ctx, const Config& config) {
+  // Model names come from the config: the group that served the request, or
+  // the configured model a refused request named; anything a client made up
+  // is "other".
+  const std::string& asked = ctx.route_model.empty() ? ctx.requested_model : ctx.route_model;
+  const std::string model = !ctx.model_group.empty() ? ctx.model_group
+                            : asked.empty()          ? std::string()
+                            : config.find_model(asked) ? asked
+                                                       : std::string("other");
   const std::string key = ctx.principal ? ctx.principal->key_name : "";
   const std::string status = std::to_string(ctx.status);
   requests_.add({model, ctx.deployment_id, ctx.provider_name, status, key});
@@ -79,7 +110,7 @@ void GatewayMetrics::request_completed(const RequestContext& ctx) {
     if (u.reasoning_tokens) tokens_.add({model, ctx.provider_name, "reasoning"}, static_cast<double>(u.reasoning_tokens));
   }
   if (ctx.cost_usd && *ctx.cost_usd > 0) cost_.add({model, ctx.provider_name, key}, *ctx.cost_usd);
-  if (ctx.status >= 400 && !ctx.error_type.empty()) errors_.add({ctx.error_type});
+  if (ctx.status >= 400 && !ctx.error_type.empty()) errors_.add({error_label(ctx.error_type)});
 }
 
 void GatewayMetrics::upstream_attempt(const std::string& provider, const std::string& deployment,

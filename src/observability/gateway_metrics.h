@@ -32,8 +32,14 @@ class GatewayMetrics {
   };
   GatewayMetrics(std::shared_ptr<DeploymentRegistry> deployments, Sources sources);
 
-  // One finished request (after pricing): requests, latencies, tokens, cost, errors.
-  void request_completed(const RequestContext& ctx);
+  // One finished request (after pricing): requests, latencies, tokens, cost,
+  // errors. Label values come from `config` (a model it does not name is
+  // "other"), never from what a client sent.
+  void request_completed(const RequestContext& ctx, const Config& config);
+  // An exception or failure inside the gateway, answered as internal_error.
+  void internal_error();
+  // A connection refused because server.max_connections were open.
+  void connection_refused();
   void upstream_attempt(const std::string& provider, const std::string& deployment, std::chrono::microseconds elapsed);
   void retry(const std::string& deployment, const char* failure_class);
   void fallback(const std::string& from, const std::string& to, const char* kind);
@@ -58,6 +64,8 @@ class GatewayMetrics {
   Counter& tokens_;
   Counter& cost_;
   Counter& errors_;
+  Counter& internal_errors_;
+  Counter& refused_connections_;
   Counter& retries_;
   Counter& fallbacks_;
   Gauge& circuit_;

@@ -86,8 +86,18 @@ class SeriesMap {
 
   template <class Labels>
   typename Map::iterator insert(const Labels& labels) {
-    if (max_series_ == 0 || series_.size() < max_series_)
-      return series_.emplace(std::vector<std::string>(labels.begin(), labels.end()), blank_).first;
+    std::vector<std::string> values(labels.begin(), labels.end());
+    bool cut = false;
+    for (auto& v : values) {
+      if (v.size() > kMaxLabelValueBytes) {
+        v.resize(kMaxLabelValueBytes);
+        cut = true;
+      }
+    }
+    if (cut) {
+      if (auto it = series_.find(values); it != series_.end()) return it;
+    }
+    if (max_series_ == 0 || series_.size() < max_series_) return series_.emplace(std::move(values), blank_).first;
     if (folded_++ == 0)
       spdlog::warn("metric {} reached {} series; new label values are counted under \"other\"", family_.name(),
                    max_series_);

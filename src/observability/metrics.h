@@ -25,7 +25,8 @@
 // is folded into one overflow series whose label values are all "other"
 // (that series may be the one over the limit). The first fold in a family
 // logs a warning; folded() counts the folded updates. This keeps a client
-// that invents model names from growing the registry without bound.
+// that invents model names from growing the registry without bound. Every
+// label value is also cut to kMaxLabelValueBytes.
 
 #include <array>
 #include <cstddef>
@@ -48,6 +49,8 @@ inline constexpr std::array<double, 15> kDefaultBuckets = {0.005, 0.01, 0.025, 0
 std::vector<double> default_buckets();
 
 inline constexpr std::size_t kDefaultMaxSeriesPerFamily = 10000;
+// A label value longer than this is cut to it (whatever its source).
+inline constexpr std::size_t kMaxLabelValueBytes = 128;
 
 // Label values of one series, in label-name order. A view: valid only for the
 // call it is passed to.

@@ -68,6 +68,18 @@ struct NullSink : ResponseSink {
   bool client_gone() const override { return false; }
 };
 
+// Settles a deployment's admission (its in-flight count, a half-open probe)
+// on every way out of an attempt, an exception from a provider included.
+struct AdmissionGuard {
+  DeploymentState& state;
+  const DeploymentRegistry& registry;
+  bool probe;
+  bool settled = false;
+  ~AdmissionGuard() {
+    if (!settled) state.on_neutral(registry.now(), probe, 0);
+  }
+};
+
 }  // namespace
 
 Router::Sleep timer_sleep() {
@@ -309,13 +321,13 @@ asio::awaitable<void> Router::route(RequestContext& ctx, ResponseSink& sink) {
         }
       }
       if (!pick) break;  // nothing here can take it now: the next group
+      AdmissionGuard admitted{*state, *env_.deployments, admission.probe};
       if (retries_in_group > 0 && pick == last_pick) {
         // The same deployment again: back off, or wait as long as it asked.
         const auto wait = backoff(retries_in_group - 1, last);
         if (Clock::now() + wait >= deadline) {
-          state->on_neutral(env_.deployments->now(), admission.probe, 0);
           stop = true;
-          break;
+          break;  // the guard gives the admission back
         }
         if (wait.count() > 0) co_await sleep_(wait);
       }
@@ -372,6 +384,7 @@ asio::awaitable<void> Router::route(RequestContext& ctx, ResponseSink& sink) {
       record.failure = to_string(outcome.failure);
       ctx.attempt_log.push_back(record);
       if (env_.metrics) env_.metrics->upstream_attempt(d.provider, d.id, elapsed);
+      admitted.settled = true;
       if (outcome.ok()) {
         state->on_success(rc.circuit_breaker, done, admission.probe, elapsed, ttft, ctx.usage.total_tokens());
         ctx.status = 200;

@@ -1,5 +1,7 @@
 #include "server/gateway.h"
 
+#include <sys/resource.h>
+
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -22,6 +24,7 @@
 #include "server/worker.h"
 #include "accounting/budget_book.h"
 #include "accounting/ledger.h"
+#include "accounting/rejection_tally.h"
 #include "admin/admin_api.h"
 #include "middleware/budget_middleware.h"
 #include "middleware/ledger_gate.h"
@@ -51,17 +54,19 @@ Worker::Worker(std::shared_ptr<SharedState> st, const GatewayOptions& options,
                std::shared_ptr<asio::ssl::context> server_tls_ctx, std::shared_ptr<asio::ssl::context> client_tls,
                uint64_t seed)
     : state(std::move(st)), server_tls(std::move(server_tls_ctx)), pool(ioc.get_executor(), std::move(client_tls)),
-      sleep_(options.sleep ? options.sleep : timer_sleep()), seed_(seed) {}
+      sleep_(options.sleep ? options.sleep : timer_sleep()), decorate_(options.decorate_provider), seed_(seed) {}
 
 std::shared_ptr<Router> Worker::router_for(const Generation& gen) {
   if (router_ && router_generation_ == gen.number) return router_;
   std::map<std::string, std::unique_ptr<Provider>> providers;
   for (const auto& p : gen.config->providers) {
+    std::unique_ptr<Provider> provider;
     if (p.type == ProviderType::mock) {
-      providers[p.name] = std::make_unique<MockProvider>(p);
+      provider = std::make_unique<MockProvider>(p);
     } else {
-      providers[p.name] = std::make_unique<HttpProvider>(make_adapter(p), pool, p.params);
+      provider = std::make_unique<HttpProvider>(make_adapter(p), pool, p.params);
     }
+    providers[p.name] = decorate_ ? decorate_(p, std::move(provider)) : std::move(provider);
   }
   RouterEnv env{state->deployments, gen.prices, state->metrics};
   router_ = std::make_shared<Router>(gen.config, std::move(providers), sleep_, seed_ + gen.number * 7919, env);
@@ -94,10 +99,56 @@ void Worker::start_accepting() {
             co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
             continue;
           }
+          // At the limit, an idle kept-alive connection makes room first;
+          // with none, the new one is refused rather than starved.
+          if (static_cast<std::size_t>(state->open_connections.load()) >= state->max_connections &&
+              !close_an_idle_session()) {
+            refuse(std::move(socket));
+            continue;
+          }
           start_session(*this, std::move(socket));
         }
       },
       asio::detached);
+}
+
+bool Worker::close_an_idle_session() {
+  for (auto* s : sessions) {
+    if (s->idle()) {
+      s->force_close();
+      return true;
+    }
+  }
+  return false;
+}
+
+namespace {
+
+const std::string& refusal() {
+  static const std::string text = [] {
+    const std::string body = ApiError{503, "server_error", "too_many_connections",
+                                      "The gateway has reached its connection limit (server.max_connections). "
+                                      "Retry shortly.",
+                                      {}, 1}
+                                 .body();
+    return "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\n"
+           "connection: close\r\ncontent-length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  }();
+  return text;
+}
+
+}  // namespace
+
+void Worker::refuse(tcp::socket socket) {
+  if (state->metrics) state->metrics->connection_refused();
+  // Best effort and non-blocking: a client that does not read its refusal
+  // loses it; the socket closes either way.
+  boost::system::error_code ec;
+  socket.non_blocking(true, ec);
+  socket.write_some(asio::buffer(refusal()), ec);
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket.close(ec);
 }
 
 void Worker::drain() {
@@ -174,13 +225,15 @@ Gateway::Gateway(std::shared_ptr<const Config> config, GatewayOptions options)
     state_->metrics = std::make_shared<GatewayMetrics>(state_->deployments, std::move(src));
   }
   state_->now = options_.now ? options_.now : [] { return SystemClock::now(); };
-  state_->budgets = std::make_shared<BudgetBook>(state_->now);
+  state_->budgets = std::make_shared<BudgetBook>(state_->now, std::chrono::hours(1),
+                                                 static_cast<std::size_t>(config->budgets.end_user_max_tracked));
   // Rate windows follow the same (injectable) wall clock as budgets.
   state_->rate_limiter = std::make_shared<RateLimiter>([now = state_->now] {
     return RateLimiter::Clock::time_point(
         std::chrono::duration_cast<RateLimiter::Clock::duration>(now().time_since_epoch()));
   });
   state_->parallel = std::make_shared<ParallelLimiter>();
+  state_->rejections = std::make_shared<RejectionTally>();
   if (!config->database.empty()) open_database();
   // The first generation; a config that cannot be built is a start-up error.
   state_->publish(build_generation(config, 1, nullptr));
@@ -263,6 +316,10 @@ std::vector<std::string> keep_restart_only(const Config& running, Config& next) 
     changed.push_back("ledger");
   }
   if (running.reload.watch_interval_ms != next.reload.watch_interval_ms) changed.push_back("reload.watch_interval_ms");
+  if (running.budgets.end_user_max_tracked != next.budgets.end_user_max_tracked) {
+    changed.push_back("budgets.end_user.max_tracked");
+    next.budgets.end_user_max_tracked = running.budgets.end_user_max_tracked;
+  }
   next.reload = running.reload;
   next.database = running.database;
   next.database_pool = running.database_pool;
@@ -378,8 +435,16 @@ void Gateway::open_database() {
   maintenance_ = std::thread([this] { maintenance_loop(); });
 }
 
+void Gateway::flush_rejections(bool all) {
+  if (!state_->ledger || !state_->rejections) return;
+  for (auto& row : state_->rejections->flush(state_->now(), all)) {
+    if (!state_->ledger->record(std::move(row))) spdlog::error("the spend ledger refused a tally of refused requests");
+  }
+}
+
 void Gateway::maintenance_round() {
   auto& st = *state_;
+  flush_rejections(false);
   try {
     if (!migrated_) {
       std::vector<std::string> applied;
@@ -435,8 +500,24 @@ void Gateway::maintenance_loop() {
 
 Gateway::~Gateway() { shutdown(); }
 
+namespace {
+
+// server.max_connections when set, else what the file-descriptor limit
+// leaves after upstream connections (about one per client connection) and
+// the spool, database and log files.
+std::size_t connection_limit(const ServerConfig& server) {
+  if (server.max_connections > 0) return server.max_connections;
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 10000;
+  const auto fds = static_cast<std::size_t>(rl.rlim_cur);
+  return fds > 192 ? (fds - 64) / 2 : 64;
+}
+
+}  // namespace
+
 uint16_t Gateway::start() {
   const auto& cfg = *state_->config;
+  state_->max_connections = connection_limit(cfg.server);
   host_ = cfg.server.host;
   if (cfg.open_access() && !is_loopback_host(host_)) {
     spdlog::warn("no keys and no master_key configured: serving on loopback (127.0.0.1) only instead of {}", host_);
@@ -492,6 +573,7 @@ void Gateway::shutdown() {
   maintenance_cv_.notify_all();
   if (maintenance_.joinable()) maintenance_.join();
   // Every request has finished: its row is queued. Spool it and try to ship.
+  flush_rejections(true);
   if (state_->ledger) state_->ledger->stop();
   if (auto gen = state_->current(); gen && gen->tracer) gen->tracer->stop();
 }

@@ -31,6 +31,7 @@ class ParallelLimiter;
 class AdminApi;
 class GatewayMetrics;
 class OtlpExporter;
+class RejectionTally;
 
 struct GatewayOptions {
   // How the router waits between attempts; default: a real timer.
@@ -43,6 +44,10 @@ struct GatewayOptions {
   // Steady clock for circuit cooldowns and deployment statistics; default:
   // the real one. Tests move it forward instead of sleeping.
   std::function<std::chrono::steady_clock::time_point()> steady_now;
+  // Wraps each provider a worker builds (tests inject faults with it).
+  using DecorateProvider =
+      std::function<std::unique_ptr<Provider>(const ProviderConfig&, std::unique_ptr<Provider>)>;
+  DecorateProvider decorate_provider;
 };
 
 // One loaded config and what is built from it. A request takes the current
@@ -84,6 +89,10 @@ struct SharedState {
   std::shared_ptr<BudgetBook> budgets;
   std::shared_ptr<RateLimiter> rate_limiter;
   std::shared_ptr<ParallelLimiter> parallel;
+  // Refusals before authentication, tallied instead of one row each.
+  std::shared_ptr<RejectionTally> rejections;
+  // server.max_connections, resolved at start (never 0).
+  std::size_t max_connections = 0;
   std::atomic<bool> draining{false};
   std::atomic<int64_t> open_connections{0};
   std::atomic<int64_t> in_flight{0};
@@ -134,6 +143,8 @@ class Gateway {
   void open_database();
   void maintenance_loop();
   void maintenance_round();
+  // Records the tallies of refused requests whose minute is over (all: every one).
+  void flush_rejections(bool all);
   void seed_budgets_from_spool(const Directory& dir);
   void stop_workers();
   std::shared_ptr<const Generation> build_generation(std::shared_ptr<const Config> config, uint64_t number,

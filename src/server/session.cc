@@ -1,6 +1,7 @@
-// One client connection: reads HTTP/1.1 requests (keep-alive, pipelining),
-// runs them through the middleware chain and the router, and is the only code
-// that writes to the client socket (it implements ResponseSink).
+// One client connection: reads HTTP/1.1 requests (keep-alive, pipelining)
+// with the configured limits, hands each to a RequestLifecycle that the
+// worker's Dispatcher serves, and is the only code that writes to the client
+// socket (it implements ResponseSink: framing, headers, chunked SSE).
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -13,22 +14,11 @@
 #include <boost/beast/ssl.hpp>
 #include <spdlog/spdlog.h>
 
-#include "accounting/request_cost.h"
-#include "accounting/spend_row.h"
-#include "accounting/ledger.h"
-#include "admin/admin_api.h"
-#include "accounting/token_estimate.h"
-#include "api/anthropic_messages_request.h"
-#include "api/anthropic_sink.h"
-#include "observability/access_log.h"
-#include "middleware/request_overrides.h"
-#include "observability/gateway_metrics.h"
-#include "observability/otlp_exporter.h"
-#include "observability/request_tracing.h"
 #include "observability/trace_context.h"
-#include "server/local_routes.h"
-#include "server/ops_routes.h"
+#include "server/dispatcher.h"
+#include "server/header_values.h"
 #include "server/request_id.h"
+#include "server/request_lifecycle.h"
 #include "server/worker.h"
 
 namespace tollgate {
@@ -120,25 +110,22 @@ class Session final : public ResponseSink,
     gone_ = true;
     beast::get_lowest_layer(stream_).close();
   }
+  bool idle() const override { return idle_; }
 
  private:
   asio::awaitable<void> serve_connection();
-  asio::awaitable<void> handle(http::request<http::string_body> req);
-  asio::awaitable<void> dispatch(RequestContext& ctx, http::request<http::string_body>& req,
-                                 const Generation& gen);
+  asio::awaitable<void> handle(HttpRequest req);
   asio::awaitable<bool> reply_error(const ApiError& e, bool close);
-  asio::awaitable<bool> send_error(ResponseSink& out, const ApiError& e);
   asio::awaitable<bool> write_raw(std::vector<asio::const_buffer> buffers);
   void set_common_headers(http::fields& h, const HeaderList& extra);
   // The config the gateway started with (server settings); per-request
-  // settings come from gen_.
+  // settings come from the request's generation.
   const Config& config() const { return *w_.state->config; }
 
   Worker& w_;
   Stream stream_;
   beast::flat_buffer buffer_;
-  RequestContext* ctx_ = nullptr;
-  std::shared_ptr<const Generation> gen_;  // the current request's config generation
+  RequestLifecycle* request_ = nullptr;  // the request being answered
   std::string chunk_prefix_;
   std::string trailer_;
   std::string client_ip_;
@@ -155,8 +142,6 @@ template <class Stream>
 asio::awaitable<void> Session<Stream>::run() {
   auto self = this->shared_from_this();
   auto& st = *w_.state;
-  st.open_connections.fetch_add(1);
-  w_.sessions.insert(this);
   try {
     co_await serve_connection();
   } catch (const std::exception& e) {
@@ -214,218 +199,56 @@ asio::awaitable<void> Session<Stream>::serve_connection() {
 }
 
 template <class Stream>
-asio::awaitable<void> Session<Stream>::handle(http::request<http::string_body> req) {
-  auto& st = *w_.state;
-  RequestContext ctx;
+asio::awaitable<void> Session<Stream>::handle(HttpRequest req) {
+  RequestLifecycle request(*w_.state);
+  RequestContext& ctx = request.ctx();
   ctx.request_id = new_request_id();
-  ctx.method = std::string(req.method_string());
   if (client_ip_.empty()) {  // once per connection, not per request
     beast::error_code ec;
     auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
     if (!ec) client_ip_ = ep.address().to_string();
   }
   ctx.client_ip = client_ip_;
-  ctx.authorization = std::string(req[http::field::authorization]);
-  ctx.x_api_key = std::string(req["x-api-key"]);
-  ctx.traceparent = std::string(req["traceparent"]);
-  // The generation this request runs on to its end, whatever reloads happen.
-  gen_ = st.current();
-  const auto gen = gen_;
-  start_trace(ctx, gen->config->tracing.sample_ratio);
-  for (const char* name : kControlHeaders) {
-    if (auto v = req[name]; !v.empty()) ctx.control_headers[name] = std::string(v);
-  }
-  ctx.tags = parse_tags(req["x-tollgate-tags"].empty() ? req["x-litellm-tags"] : req["x-tollgate-tags"]);
-  ctx_ = &ctx;
+  request_ = &request;
   committed_ = streaming_ = stream_ended_ = false;
-  st.in_flight.fetch_add(1);
-  st.requests_total.fetch_add(1);
-
-  co_await dispatch(ctx, req, *gen);
-  // Providers send events; the session owns the framing and ends the stream.
-  if (streaming_ && !stream_ended_) {
-    // A successful stream's cost is known only now: it goes in a trailer.
-    if (ctx.status == 200 && !ctx.model_group.empty()) price_request(ctx, *gen->config, *gen->prices);
-    co_await end_stream();
-  }
-
-  ctx.end = RequestContext::Clock::now();
-  if (!ctx.cost_usd) price_request(ctx, *gen->config, *gen->prices);
-  gen->chain->complete(ctx);
-  if (st.ledger) {
-    if (auto row = make_spend_row(ctx)) {
-      if (!st.ledger->record(std::move(*row))) {
-        spdlog::error("[{}] the spend ledger refused a row (spool full or stopped)", ctx.request_id);
-      }
-    }
-  }
-  if (st.metrics && ctx.endpoint != Endpoint::health) st.metrics->request_completed(ctx);
-  if (gen->tracer && ctx.endpoint != Endpoint::health) {  // not every probe and scrape
-    for (auto& span : request_spans(ctx)) gen->tracer->submit(std::move(span));
-  }
-  write_access_log(ctx, gen->config->logging.json);
-  ctx_ = nullptr;
-  gen_.reset();
-  if (st.in_flight.fetch_sub(1) == 1) {
-    // The lock orders this with a waiter's check (Gateway::wait_idle).
-    { std::lock_guard lock(st.idle_mu); }
-    st.idle_cv.notify_all();
-  }
+  const RequestLifecycle::Serve serve = [this, &req](RequestLifecycle& r, ResponseSink& sink) {
+    return w_.dispatcher.serve(r, req, sink);
+  };
+  co_await request.run(*this, serve);
+  request_ = nullptr;
   // A stream that ended in an error is closed, as the SSE error contract says.
   if (streaming_ && ctx.status != 200) keep_alive_ = false;
 }
 
 template <class Stream>
-asio::awaitable<void> Session<Stream>::dispatch(RequestContext& ctx, http::request<http::string_body>& req,
-                                                const Generation& gen) {
-  auto route = resolve_route(req.method(), req.target());
-  ctx.path = route.path;
-  ctx.endpoint = route.endpoint;
-  // The Anthropic-compatible routes answer in Anthropic's shape, errors
-  // included: everything they send goes through the translating sink.
-  const bool anthropic = route.endpoint == Endpoint::messages || route.endpoint == Endpoint::count_tokens;
-  AnthropicSink anthropic_sink(*this, ctx);
-  ResponseSink& out = anthropic ? static_cast<ResponseSink&>(anthropic_sink) : *this;
-  if (route.local) {
-    auto reply = route.path == "/metrics"  ? metrics_reply(ctx, *w_.state, *gen.config)
-                 : route.path == "/health" ? health_reply(ctx, *w_.state, *gen.config)
-                                           : local_reply(route, *w_.state, *gen.config);
-    ctx.status = reply.status;
-    co_await send_response(reply.status, std::move(reply.body), std::move(reply.headers));
-    co_return;
-  }
-  if (route.error) {
-    ctx.status = route.error->status;
-    ctx.error_type = route.error->code;
-    co_await send_error(out, *route.error);
-    co_return;
-  }
-  const bool admin = route.endpoint == Endpoint::admin;
-  if (req.method() == http::verb::post && !(admin && req.body().empty())) {
-    if (req.body().empty()) {
-      ctx.status = 400;
-      ctx.error_type = "invalid_json";
-      const auto error = ApiError::bad_request("The request body is empty; expected a JSON object.", {}, "invalid_json");
-      co_await send_error(out, error);
-      co_return;
-    }
-    auto parsed = JsonDocument::parse(std::move(req.body()), JsonLimits{gen.config->server.max_json_depth});
-    if (!parsed) {
-      ctx.status = 400;
-      ctx.error_type = "invalid_json";
-      const auto error = ApiError::bad_request("We could not parse the JSON body of your request: " +
-                                                   parsed.error().describe() + ". Send a valid JSON object.",
-                                               {}, "invalid_json");
-      co_await send_error(out, error);
-      co_return;
-    }
-    ctx.body = RequestBody(std::move(parsed.value()));
-  }
-  if (anthropic) {
-    // Translated before the chain, like JSON parsing: middleware and router
-    // then see an ordinary chat completions request (ctx.path stays
-    // /v1/messages for the logs).
-    const auto call = route.endpoint == Endpoint::count_tokens ? MessagesCall::count_tokens : MessagesCall::create;
-    auto translated = translate_messages_request(ctx.body.to_json(), call);
-    if (!translated) {
-      ctx.status = translated.error().status;
-      ctx.error_type = translated.error().code;
-      co_await send_error(out, translated.error());
-      co_return;
-    }
-    ctx.body = std::move(translated->body);
-    for (auto& note : translated->notes) ctx.notes.push_back(std::move(note));
-    ctx.endpoint = Endpoint::chat_completions;
-  }
-  if (route.endpoint == Endpoint::model) ctx.requested_model = route.model_id;
-  if (auto decision = co_await gen.chain->run(ctx)) {
-    ctx.status = decision->status;
-    ctx.error_type = decision->code.empty() ? decision->type : decision->code;
-    ctx.reject_reason = decision->message;
-    co_await send_error(out, *decision);
-    co_return;
-  }
-  if (admin) {
-    if (!w_.state->admin) {
-      const auto error = ApiError::unavailable("The admin API needs a database: set `database:` in the config.");
-      ctx.status = error.status;
-      ctx.error_type = error.code;
-      co_await send_error(out, error);
-      co_return;
-    }
-    const nlohmann::json admin_body = ctx.body.to_json();
-    auto op = w_.state->admin->handle(ctx, req.method(), req.target(), admin_body);
-    AdminReply reply = co_await std::move(op);
-    ctx.status = reply.status;
-    ctx.error_type = reply.error_code;
-    ctx.reject_reason = reply.error_message;
-    HeaderList h;
-    h.emplace_back("content-type", reply.content_type);
-    co_await send_response(reply.status, std::move(reply.body), std::move(h));
-    co_return;
-  }
-  if (route.endpoint == Endpoint::models || route.endpoint == Endpoint::model) {
-    auto reply = models_reply(route, ctx, *gen.config);
-    ctx.status = reply.status;
-    HeaderList no_headers;
-    co_await send_response(reply.status, std::move(reply.body), std::move(no_headers));
-    co_return;
-  }
-  if (route.endpoint == Endpoint::count_tokens) {
-    // Answered here, not upstream: an estimate over the translated request.
-    ctx.status = 200;
-    std::string body = nlohmann::json{{"input_tokens", estimate_request_input_tokens(ctx.body.view())}}.dump();
-    HeaderList h;
-    h.emplace_back("request-id", ctx.request_id);
-    co_await send_response(200, std::move(body), std::move(h));
-    co_return;
-  }
-  // The Anthropic sink needs the final usage chunk for message_delta; it
-  // never forwards it as an OpenAI chunk.
-  if (anthropic) ctx.client_wants_usage = true;
-  ctx.reached_router = true;  // from here on the request owes exactly one spend row
-  // This worker's router for the request's generation, kept alive by the
-  // request even if a reload replaces it meanwhile.
-  auto router = w_.router_for(gen);
-  co_await router->route(ctx, out);
-}
-
-template <class Stream>
 void Session<Stream>::set_common_headers(http::fields& h, const HeaderList& extra) {
-  if (!ctx_) h.set("x-request-id", new_request_id());  // rejected before a request existed
-  if (ctx_) {
-    h.set("x-request-id", ctx_->request_id);
-    if (!ctx_->trace_id.empty()) {
-      h.set("traceparent", format_traceparent(TraceContext{ctx_->trace_id, ctx_->span_id, ctx_->trace_sampled}));
+  const RequestContext* ctx = request_ ? &request_->ctx() : nullptr;
+  h.set("x-request-id", ctx ? ctx->request_id : new_request_id());  // rejected before a request existed
+  if (ctx) {
+    if (!ctx->trace_id.empty()) {
+      h.set("traceparent", format_traceparent(TraceContext{ctx->trace_id, ctx->span_id, ctx->trace_sampled}));
     }
-    if (ctx_->attempts > 0) h.set("x-tollgate-attempts", std::to_string(ctx_->attempts));
-    if (ctx_->cost_usd) h.set("x-tollgate-cost-usd", fmt::format("{:.10f}", *ctx_->cost_usd));
-    for (const auto& [k, v] : ctx_->response_headers) h.set(k, v);
-    if (!ctx_->notes.empty()) {
+    if (ctx->attempts > 0) h.set("x-tollgate-attempts", std::to_string(ctx->attempts));
+    if (ctx->cost_usd) h.set("x-tollgate-cost-usd", fmt::format("{:.10f}", *ctx->cost_usd));
+    for (const auto& [k, v] : ctx->response_headers) set_header(h, k, v);
+    if (!ctx->notes.empty()) {
       std::string notes;
-      for (const auto& n : ctx_->notes) notes += (notes.empty() ? "" : "; ") + n;
-      h.set("x-tollgate-notes", notes);
+      for (const auto& n : ctx->notes) notes += (notes.empty() ? "" : "; ") + n;
+      set_header(h, "x-tollgate-notes", notes);
     }
   }
-  for (const auto& [k, v] : extra) {
-    // Values come from upstreams too: never let one split a header.
-    if (v.find_first_of("\r\n") == std::string::npos) h.set(k, v);
-  }
+  // Values come from upstreams too (x-upstream-request-id).
+  for (const auto& [k, v] : extra) set_header(h, k, v);
 }
 
+// A request that could not be read (too large, malformed): answered before
+// any request exists, so it makes no row; the connection closes after it.
 template <class Stream>
 asio::awaitable<bool> Session<Stream>::reply_error(const ApiError& e, bool close) {
   if (close) keep_alive_ = false;
-  const bool sent = co_await send_error(*this, e);
-  co_return sent;
-}
-
-template <class Stream>
-asio::awaitable<bool> Session<Stream>::send_error(ResponseSink& out, const ApiError& e) {
   HeaderList h;
-  if (e.retry_after_seconds) h.emplace_back("retry-after", std::to_string(*e.retry_after_seconds));
   std::string body = e.body();
-  const bool sent = co_await out.send_response(e.status, std::move(body), std::move(h));
+  const bool sent = co_await send_response(e.status, std::move(body), std::move(h));
   co_return sent;
 }
 
@@ -433,9 +256,9 @@ template <class Stream>
 asio::awaitable<bool> Session<Stream>::send_response(int status, std::string body, HeaderList headers) {
   if (committed_ || gone_) co_return false;
   committed_ = true;
-  if (ctx_) {
-    ctx_->first_byte = RequestContext::Clock::now();
-    if (status == 200 && !ctx_->model_group.empty() && gen_) price_request(*ctx_, *gen_->config, *gen_->prices);
+  if (request_) {
+    request_->mark_first_byte();
+    if (status == 200) request_->price_now();  // the cost goes in a header
   }
   http::response<http::string_body> res{static_cast<http::status>(status), 11};
   res.set(http::field::server, "tollgate");
@@ -443,7 +266,7 @@ asio::awaitable<bool> Session<Stream>::send_response(int status, std::string bod
   set_common_headers(res, headers);
   if (w_.state->draining.load()) keep_alive_ = false;
   res.keep_alive(keep_alive_);
-  if (!ctx_ || ctx_->method != "HEAD") res.body() = std::move(body);  // HEAD: headers only
+  if (!request_ || request_->ctx().method != "HEAD") res.body() = std::move(body);  // HEAD: headers only
   res.prepare_payload();
   beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(config().server.write_timeout_ms));
   auto [ec, n] = co_await http::async_write(stream_, res, use_nothrow);
@@ -458,7 +281,7 @@ template <class Stream>
 asio::awaitable<bool> Session<Stream>::start_stream(HeaderList headers) {
   if (committed_ || gone_) co_return false;
   committed_ = streaming_ = true;
-  if (ctx_) ctx_->first_byte = RequestContext::Clock::now();
+  if (request_) request_->mark_first_byte();
   http::response<http::empty_body> res{http::status::ok, 11};
   res.set(http::field::server, "tollgate");
   res.set(http::field::content_type, "text/event-stream");
@@ -514,8 +337,10 @@ template <class Stream>
 asio::awaitable<void> Session<Stream>::end_stream() {
   if (!streaming_ || gone_ || stream_ended_) co_return;
   stream_ended_ = true;
-  if (ctx_ && ctx_->cost_usd && ctx_->status == 200) {
-    trailer_ = fmt::format("0\r\nx-tollgate-cost-usd: {:.10f}\r\n\r\n", *ctx_->cost_usd);
+  // A successful stream's cost is known only now: it goes in a trailer.
+  if (request_ && request_->ctx().status == 200) request_->price_now();
+  if (request_ && request_->ctx().cost_usd && request_->ctx().status == 200) {
+    trailer_ = fmt::format("0\r\nx-tollgate-cost-usd: {:.10f}\r\n\r\n", *request_->ctx().cost_usd);
     co_await write_raw(buffers(trailer_));
   } else {
     co_await write_raw(buffers(kLastChunk));
@@ -544,7 +369,7 @@ asio::awaitable<void> Session<Stream>::wait_client_gone() {
     }
     if (ec) {
       gone_ = true;
-      if (ctx_) ctx_->client_disconnected = true;
+      if (request_) request_->ctx().client_disconnected = true;
       co_return;
     }
   }
@@ -553,12 +378,17 @@ asio::awaitable<void> Session<Stream>::wait_client_gone() {
 void start_session(Worker& worker, tcp::socket socket) {
   beast::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
+  // Counted at once, not when the coroutine first runs: the accept loop
+  // compares the count with server.max_connections before the next accept.
+  worker.state->open_connections.fetch_add(1);
+  auto spawn = [&](auto session) {
+    worker.sessions.insert(session.get());
+    asio::co_spawn(worker.ioc, session->run(), asio::detached);
+  };
   if (worker.server_tls) {
-    auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(worker, std::move(socket), *worker.server_tls);
-    asio::co_spawn(worker.ioc, s->run(), asio::detached);
+    spawn(std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(worker, std::move(socket), *worker.server_tls));
   } else {
-    auto s = std::make_shared<Session<beast::tcp_stream>>(worker, std::move(socket));
-    asio::co_spawn(worker.ioc, s->run(), asio::detached);
+    spawn(std::make_shared<Session<beast::tcp_stream>>(worker, std::move(socket)));
   }
 }
 

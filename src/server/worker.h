@@ -12,6 +12,7 @@
 
 #include "providers/upstream_client.h"
 #include "router/router.h"
+#include "server/dispatcher.h"
 #include "server/gateway.h"
 
 namespace tollgate {
@@ -25,6 +26,9 @@ class SessionControl {
   virtual void on_drain() = 0;
   // Closes the connection now (drain deadline passed).
   virtual void force_close() = 0;
+  // Waiting for the next request on a kept-alive connection (the first to
+  // close when connections run out).
+  virtual bool idle() const = 0;
 };
 
 class Worker {
@@ -47,6 +51,7 @@ class Worker {
   std::shared_ptr<boost::asio::ssl::context> server_tls;  // null: plain HTTP
   UpstreamPool pool;
   std::set<SessionControl*> sessions;
+  Dispatcher dispatcher{*this};
 
   // This worker's router for a config generation, built on first use after
   // a reload (providers hold this worker's upstream pool). Sessions keep the
@@ -54,7 +59,13 @@ class Worker {
   std::shared_ptr<Router> router_for(const Generation& gen);
 
  private:
+  // Closes one idle kept-alive connection of this worker; false when none.
+  bool close_an_idle_session();
+  // Answers a connection beyond server.max_connections with 503 and closes it.
+  void refuse(boost::asio::ip::tcp::socket socket);
+
   Router::Sleep sleep_;
+  GatewayOptions::DecorateProvider decorate_;
   uint64_t seed_;
   std::shared_ptr<Router> router_;
   uint64_t router_generation_ = 0;

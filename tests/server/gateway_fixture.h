@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,6 +36,7 @@ class GatewayTest : public ::testing::Test {
       sleeps.push_back(d);
       co_return;
     };
+    if (customize) customize(options);
     gateway = std::make_unique<Gateway>(config, options);
     port = gateway->start();
   }
@@ -72,6 +74,8 @@ router: {retries: 2, timeouts: {connect_ms: 2000, first_byte_ms: 5000, total_ms:
     if (gateway) gateway->shutdown();
   }
 
+  // Set before start() to change the gateway's options (e.g. a provider decorator).
+  std::function<void(GatewayOptions&)> customize;
   FakeUpstream upstream;
   std::shared_ptr<const Config> config;
   std::unique_ptr<Gateway> gateway;

@@ -1,0 +1,181 @@
+#include "server/dispatcher.h"
+
+#include <nlohmann/json.hpp>
+
+#include "accounting/spend_row.h"
+#include "accounting/token_estimate.h"
+#include "admin/admin_api.h"
+#include "api/anthropic_messages_request.h"
+#include "api/anthropic_sink.h"
+#include "middleware/request_overrides.h"
+#include "observability/request_tracing.h"
+#include "server/local_routes.h"
+#include "server/ops_routes.h"
+#include "server/request_id.h"
+#include "server/worker.h"
+#include "tollgate/json_document.h"
+
+namespace tollgate {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+
+namespace {
+
+// What a route's handler needs from the body before the chain runs.
+enum class BodyUse {
+  none,      // GET routes
+  required,  // LLM routes: a JSON object
+  optional,  // admin POSTs may omit {}
+};
+
+BodyUse body_use(const Route& route, http::verb method) {
+  if (method != http::verb::post) return BodyUse::none;
+  return route.endpoint == Endpoint::admin ? BodyUse::optional : BodyUse::required;
+}
+
+// The request line and headers the gateway reads, into the context.
+void read_headers(RequestContext& ctx, const HttpRequest& http) {
+  ctx.method = std::string(http.method_string());
+  ctx.authorization = std::string(http[http::field::authorization]);
+  ctx.x_api_key = std::string(http["x-api-key"]);
+  ctx.traceparent = std::string(http["traceparent"]);
+  for (const char* name : kControlHeaders) {
+    if (auto v = http[name]; !v.empty()) ctx.control_headers[name] = std::string(v);
+  }
+  ctx.tags = parse_tags(http["x-tollgate-tags"].empty() ? http["x-litellm-tags"] : http["x-tollgate-tags"]);
+}
+
+// Parses the body once, with the configured limits. An error to answer, or
+// nullopt when ctx.body holds the document.
+std::optional<ApiError> parse_body(RequestContext& ctx, std::string bytes, const ServerConfig& server) {
+  if (bytes.empty()) {
+    return ApiError::bad_request("The request body is empty; expected a JSON object.", {}, "invalid_json");
+  }
+  auto parsed = JsonDocument::parse(std::move(bytes), JsonLimits{server.max_json_depth});
+  if (!parsed) {
+    return ApiError::bad_request("We could not parse the JSON body of your request: " + parsed.error().describe() +
+                                     ". Send a valid JSON object.",
+                                 {}, "invalid_json");
+  }
+  ctx.body = RequestBody(std::move(parsed.value()));
+  return std::nullopt;
+}
+
+}  // namespace
+
+asio::awaitable<void> Dispatcher::serve(RequestLifecycle& request, HttpRequest& http, ResponseSink& client) const {
+  RequestContext& ctx = request.ctx();
+  const Generation& gen = request.generation();
+  SharedState& state = request.state();
+  read_headers(ctx, http);
+  start_trace(ctx, gen.config->tracing.sample_ratio);
+
+  const Route route = resolve_route(http.method(), http.target());
+  ctx.path = route.path;
+  ctx.endpoint = route.endpoint;
+  if (route.local) {
+    request.not_in_flight();
+    auto reply = route.path == "/metrics"  ? metrics_reply(ctx, state, *gen.config)
+                 : route.path == "/health" ? health_reply(ctx, state, *gen.config)
+                                           : local_reply(route, state, *gen.config);
+    ctx.status = reply.status;
+    co_await client.send_response(reply.status, std::move(reply.body), std::move(reply.headers));
+    co_return;
+  }
+  // The Anthropic-compatible routes answer in Anthropic's shape, errors
+  // included: everything they send goes through the translating sink.
+  const bool anthropic = route.endpoint == Endpoint::messages || route.endpoint == Endpoint::count_tokens;
+  AnthropicSink anthropic_sink(client, ctx);
+  ResponseSink& out = anthropic ? static_cast<ResponseSink&>(anthropic_sink) : client;
+  if (route.error) {
+    co_await request.reject(out, *route.error);
+    co_return;
+  }
+  const BodyUse use = body_use(route, http.method());
+  if (use == BodyUse::required || (use == BodyUse::optional && !http.body().empty())) {
+    if (auto error = parse_body(ctx, std::move(http.body()), gen.config->server)) {
+      co_await request.reject(out, *error);
+      co_return;
+    }
+  }
+  if (anthropic) {
+    // Translated before the chain, like parsing: middleware and router then
+    // see an ordinary chat completions request (ctx.path stays /v1/messages
+    // for the logs).
+    const auto call = route.endpoint == Endpoint::count_tokens ? MessagesCall::count_tokens : MessagesCall::create;
+    auto translated = translate_messages_request(ctx.body.to_json(), call);  // TODO(port): ctx.body.view()
+    if (!translated) {
+      co_await request.reject(out, translated.error());
+      co_return;
+    }
+    ctx.body = RequestBody(std::move(translated->body));
+    for (auto& note : translated->notes) ctx.notes.push_back(std::move(note));
+    ctx.endpoint = Endpoint::chat_completions;
+  }
+  if (route.endpoint == Endpoint::model) ctx.requested_model = route.model_id;
+
+  if (auto decision = co_await gen.chain->run(ctx)) {
+    ctx.reject_reason = decision->message;
+    co_await request.reject(out, *decision);
+    co_return;
+  }
+  // (If-chains, not a switch: GCC 12 mishandles co_await in switch cases.)
+  if (route.endpoint == Endpoint::admin) {
+    co_await serve_admin(request, http, out);
+    co_return;
+  }
+  if (route.endpoint == Endpoint::models || route.endpoint == Endpoint::model) {
+    auto reply = models_reply(route, ctx, *gen.config);
+    ctx.status = reply.status;
+    co_await out.send_response(reply.status, std::move(reply.body), std::move(reply.headers));
+    co_return;
+  }
+  if (route.endpoint == Endpoint::count_tokens) {
+    // Answered here, not upstream: an estimate over the translated request.
+    ctx.status = 200;
+    std::string body = nlohmann::json{{"input_tokens", estimate_request_input_tokens(ctx.body.view())}}.dump();
+    HeaderList h;
+    h.emplace_back("request-id", ctx.request_id);
+    co_await out.send_response(200, std::move(body), std::move(h));
+    co_return;
+  }
+  // The Anthropic sink needs the final usage chunk for message_delta; it
+  // never forwards it as an OpenAI chunk.
+  if (anthropic) ctx.client_wants_usage = true;
+  co_await serve_llm(request, out);
+}
+
+asio::awaitable<void> Dispatcher::serve_admin(RequestLifecycle& request, const HttpRequest& http,
+                                              ResponseSink& out) const {
+  RequestContext& ctx = request.ctx();
+  const auto& admin = request.state().admin;
+  if (!admin) {
+    // Built outside the co_await operand (GCC 12 destroys some temporaries there twice).
+    const auto error = ApiError::unavailable("The admin API needs a database: set `database:` in the config.");
+    co_await request.reject(out, error);
+    co_return;
+  }
+  // The admin API takes a tree: its bodies are small control-plane requests,
+  // parsed by the same limited parser; GET has none.
+  const nlohmann::json body = http.method() == http::verb::get ? nlohmann::json() : ctx.body.to_json();
+  auto op = admin->handle(ctx, http.method(), http.target(), body);
+  AdminReply reply = co_await std::move(op);
+  ctx.status = reply.status;
+  ctx.error_type = reply.error_code;
+  ctx.reject_reason = reply.error_message;
+  HeaderList h;
+  h.emplace_back("content-type", reply.content_type);
+  co_await out.send_response(reply.status, std::move(reply.body), std::move(h));
+}
+
+asio::awaitable<void> Dispatcher::serve_llm(RequestLifecycle& request, ResponseSink& out) const {
+  RequestContext& ctx = request.ctx();
+  ctx.reached_router = true;  // from here on the request owes exactly one spend row
+  // This worker's router for the request's generation, kept alive by the
+  // request even if a reload replaces it meanwhile.
+  auto router = worker_.router_for(request.generation());
+  co_await router->route(ctx, out);
+}
+
+}  // namespace tollgate
