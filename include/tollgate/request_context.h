@@ -90,6 +90,7 @@ struct RequestContext {
   std::optional<std::vector<std::string>> fallback_override;
   std::map<std::string, std::string> route_tags;
 
+  std::string body_bytes;      // the body as received, until BodyParser parses it into `body`
   RequestBody body;            // the JSON body (POST routes), parsed once
   std::string requested_model; // body.model, as the client sent it
   std::string route_model;     // the model group to route to: requested_model after the key's aliases

@@ -34,7 +34,9 @@ uint64_t fnv(std::string_view a, std::string_view b) {
 RejectionTally::RejectionTally(std::size_t max_tallies) : max_tallies_(max_tallies), instance_(random_instance()) {}
 
 bool RejectionTally::applies(const RequestContext& ctx) {
-  return ctx.status == 401 && !ctx.principal && !ctx.reached_router;
+  // Refused before anyone was authenticated: a wrong or missing key, an
+  // unknown route, a request that could not be read.
+  return ctx.status >= 400 && !ctx.principal && !ctx.reached_router;
 }
 
 std::vector<SpendRow> RejectionTally::add(const RequestContext& ctx, TimePoint now) {
@@ -42,10 +44,10 @@ std::vector<SpendRow> RejectionTally::add(const RequestContext& ctx, TimePoint n
   std::lock_guard lock(mu_);
   std::string address = ctx.client_ip.substr(0, 64);
   auto& used = per_minute_[minute];
-  Key key{minute, ctx.error_type.substr(0, 64), address};
+  Key key{minute, ctx.status, ctx.error_type.substr(0, 64), address};
   if (!tallies_.count(key)) {
     if (used >= max_tallies_) {
-      std::get<2>(key) = "other";
+      std::get<3>(key) = "other";
     } else {
       ++used;
     }
@@ -68,15 +70,15 @@ std::vector<SpendRow> RejectionTally::flush(TimePoint now, bool all) {
 std::vector<SpendRow> RejectionTally::take_locked(int64_t before_minute) {
   std::vector<SpendRow> rows;
   for (auto it = tallies_.begin(); it != tallies_.end() && std::get<0>(it->first) < before_minute;) {
-    const auto& [minute, reason, address] = it->first;
+    const auto& [minute, status, reason, address] = it->first;
     const Tally& t = it->second;
     SpendRow r;
     r.kind = RowKind::rejection;
-    r.request_id = fmt::format("unauth_{}_{}_{:016x}", instance_, minute, fnv(reason, address));
+    r.request_id = fmt::format("unauth_{}_{}_{}_{:016x}", instance_, minute, status, fnv(reason, address));
     r.start_time = t.first;
     r.end_time = t.last;
     r.route = t.route;
-    r.status = 401;
+    r.status = status;
     r.error_type = reason;
     r.reason = fmt::format("{} requests refused before authentication: {}", t.count, t.message);
     r.metadata = {{"aggregated", true}, {"count", t.count}, {"client_ip", address}};

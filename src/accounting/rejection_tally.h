@@ -1,12 +1,13 @@
 #pragma once
 // Requests refused before authentication (401: no key, a wrong, blocked or
-// expired key) do not write a ledger row each: anyone can send them, as
-// fast as they like, and one row apiece would let a flood of bad keys fill
-// the spool and the database. They are tallied per minute, reason and
-// client address instead; each tally becomes one rejection row (status 401,
-// metadata {"aggregated": true, "count": N, "client_ip": ...}) once its
-// minute is over. At most `max_tallies` reason/address pairs are kept per
-// minute; the rest are counted under client address "other".
+// expired key; an unknown route; anything refused before a key was checked)
+// do not write a ledger row each: anyone can send them, as fast as they
+// like, and one row apiece would let a flood fill the spool and the
+// database. They are tallied per minute, reason and client address instead;
+// each tally becomes one rejection row (its status, metadata
+// {"aggregated": true, "count": N, "client_ip": ...}) once its minute is
+// over. At most `max_tallies` reason/address pairs are kept per minute; the
+// rest are counted under client address "other".
 //
 // Thread-safe (one mutex; only refused requests take it).
 
@@ -43,7 +44,7 @@ class RejectionTally {
     TimePoint first{};
     TimePoint last{};
   };
-  using Key = std::tuple<int64_t, std::string, std::string>;  // minute, reason code, client address
+  using Key = std::tuple<int64_t, int, std::string, std::string>;  // minute, status, reason code, client address
 
   std::vector<SpendRow> take_locked(int64_t before_minute);
 

@@ -5,7 +5,6 @@
 #include "accounting/spend_row.h"
 #include "accounting/token_estimate.h"
 #include "admin/admin_api.h"
-#include "api/anthropic_messages_request.h"
 #include "api/anthropic_sink.h"
 #include "middleware/request_overrides.h"
 #include "observability/request_tracing.h"
@@ -13,7 +12,6 @@
 #include "server/ops_routes.h"
 #include "server/request_id.h"
 #include "server/worker.h"
-#include "tollgate/json_document.h"
 
 namespace tollgate {
 
@@ -21,18 +19,6 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 
 namespace {
-
-// What a route's handler needs from the body before the chain runs.
-enum class BodyUse {
-  none,      // GET routes
-  required,  // LLM routes: a JSON object
-  optional,  // admin POSTs may omit {}
-};
-
-BodyUse body_use(const Route& route, http::verb method) {
-  if (method != http::verb::post) return BodyUse::none;
-  return route.endpoint == Endpoint::admin ? BodyUse::optional : BodyUse::required;
-}
 
 // The request line and headers the gateway reads, into the context.
 void read_headers(RequestContext& ctx, const HttpRequest& http) {
@@ -44,22 +30,6 @@ void read_headers(RequestContext& ctx, const HttpRequest& http) {
     if (auto v = http[name]; !v.empty()) ctx.control_headers[name] = std::string(v);
   }
   ctx.tags = parse_tags(http["x-tollgate-tags"].empty() ? http["x-litellm-tags"] : http["x-tollgate-tags"]);
-}
-
-// Parses the body once, with the configured limits. An error to answer, or
-// nullopt when ctx.body holds the document.
-std::optional<ApiError> parse_body(RequestContext& ctx, std::string bytes, const ServerConfig& server) {
-  if (bytes.empty()) {
-    return ApiError::bad_request("The request body is empty; expected a JSON object.", {}, "invalid_json");
-  }
-  auto parsed = JsonDocument::parse(std::move(bytes), JsonLimits{server.max_json_depth});
-  if (!parsed) {
-    return ApiError::bad_request("We could not parse the JSON body of your request: " + parsed.error().describe() +
-                                     ". Send a valid JSON object.",
-                                 {}, "invalid_json");
-  }
-  ctx.body = RequestBody(std::move(parsed.value()));
-  return std::nullopt;
 }
 
 }  // namespace
@@ -92,27 +62,8 @@ asio::awaitable<void> Dispatcher::serve(RequestLifecycle& request, HttpRequest& 
     co_await request.reject(out, *route.error);
     co_return;
   }
-  const BodyUse use = body_use(route, http.method());
-  if (use == BodyUse::required || (use == BodyUse::optional && !http.body().empty())) {
-    if (auto error = parse_body(ctx, std::move(http.body()), gen.config->server)) {
-      co_await request.reject(out, *error);
-      co_return;
-    }
-  }
-  if (anthropic) {
-    // Translated before the chain, like parsing: middleware and router then
-    // see an ordinary chat completions request (ctx.path stays /v1/messages
-    // for the logs).
-    const auto call = route.endpoint == Endpoint::count_tokens ? MessagesCall::count_tokens : MessagesCall::create;
-    auto translated = translate_messages_request(ctx.body.to_json(), call);  // TODO(port): ctx.body.view()
-    if (!translated) {
-      co_await request.reject(out, translated.error());
-      co_return;
-    }
-    ctx.body = RequestBody(std::move(translated->body));
-    for (auto& note : translated->notes) ctx.notes.push_back(std::move(note));
-    ctx.endpoint = Endpoint::chat_completions;
-  }
+  // The chain parses it (BodyParser, after authentication).
+  ctx.body_bytes = std::move(http.body());
   if (route.endpoint == Endpoint::model) ctx.requested_model = route.model_id;
 
   if (auto decision = co_await gen.chain->run(ctx)) {
@@ -137,7 +88,8 @@ asio::awaitable<void> Dispatcher::serve(RequestLifecycle& request, HttpRequest& 
     std::string body = nlohmann::json{{"input_tokens", estimate_request_input_tokens(ctx.body.view())}}.dump();
     HeaderList h;
     h.emplace_back("request-id", ctx.request_id);
-    co_await out.send_response(200, std::move(body), std::move(h));
+    // Already in Anthropic's shape: past the translating sink.
+    co_await client.send_response(200, std::move(body), std::move(h));
     co_return;
   }
   // The Anthropic sink needs the final usage chunk for message_delta; it

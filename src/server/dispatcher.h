@@ -1,10 +1,10 @@
 #pragma once
 // Maps a request to the handler of its route: the gateway's own replies
 // (health, metrics: no auth), model listing, count_tokens, the admin API
-// and the LLM routes. Before a handler that takes JSON runs, the body is
-// parsed once (server.max_json_depth) and, for the Anthropic-compatible
-// routes, translated into the chat shape; then the middleware chain decides.
-// Every answer goes to the ResponseSink it is given (through the Anthropic
+// and the LLM routes. The middleware chain decides first; it authenticates,
+// then parses the body once (BodyParser: server.max_json_depth) and, for the
+// Anthropic-compatible routes, translates it into the chat shape. Every
+// answer goes to the ResponseSink it is given (through the Anthropic
 // translating sink on /v1/messages); the dispatcher never touches a socket.
 //
 // One per worker; used from the worker's thread only.

@@ -22,6 +22,7 @@
 #include "providers/http_provider.h"
 #include "providers/adapter_factory.h"
 #include "server/worker.h"
+#include "server/body_parser.h"
 #include "accounting/budget_book.h"
 #include "accounting/ledger.h"
 #include "accounting/rejection_tally.h"
@@ -259,6 +260,7 @@ std::shared_ptr<const Generation> Gateway::build_generation(std::shared_ptr<cons
   auto chain = std::make_shared<MiddlewareChain>();
   chain->add(std::make_shared<AuthMiddleware>(config, state_->directory, state_->now));
   if (state_->ledger) chain->add(std::make_shared<LedgerGate>(state_->ledger));
+  chain->add(std::make_shared<BodyParser>(JsonLimits{config->server.max_json_depth}));
   chain->add(std::make_shared<RequestValidation>());
   chain->add(std::make_shared<Policy>(config));
   chain->add(std::make_shared<RequestOverrides>(config));

@@ -42,6 +42,7 @@ class MoneyTest : public GatewayTest, public ::testing::WithParamInterface<std::
     options.now = [this] { return SystemClock::time_point(std::chrono::milliseconds(now_ms.load())); };
     options.ledger_retry_initial = std::chrono::milliseconds(10);
     options.sleep = [](std::chrono::milliseconds) -> boost::asio::awaitable<void> { co_return; };
+    if (customize) customize(options);
     gateway = std::make_unique<Gateway>(config, options);
     port = gateway->start();
   }

@@ -130,12 +130,11 @@ TEST_P(LedgerTest, EveryRequestThatReachedTheRouterHasExactlyOneRow) {
   EXPECT_EQ(by_id[ids[0]].key_alias, "master");
   EXPECT_EQ(by_id[ids[0]].api_base, upstream.base_url() + "/v1");
 
+  // A refusal before authentication has no row of its own: it is tallied
+  // per minute (money_hardening_test.cc checks the tally's row).
   SpendQuery q;
   q.request_id = unauthorized.header("x-request-id");
-  auto rejected = store()->rejections(q);
-  ASSERT_EQ(rejected.size(), 1u);
-  EXPECT_EQ(rejected[0].status, 401);
-  EXPECT_FALSE(rejected[0].reason.empty());
+  EXPECT_TRUE(store()->rejections(q).empty());
 }
 
 // The outage test: the database is unreachable for a while under

@@ -249,7 +249,7 @@ TEST_F(OperateTest, MetricsCountKnownTrafficAndHonourTheBearerToken) {
   EXPECT_EQ(metric(t, R"(tollgate_upstream_duration_seconds_count{provider="good",deployment="good-us"})"), 3);
   EXPECT_EQ(metric(t, "tollgate_gateway_overhead_seconds_count"), 4);
   EXPECT_EQ(metric(t, R"(tollgate_errors_total{class="invalid_type"})"), 1) << "messages must be a list";
-  EXPECT_EQ(metric(t, "tollgate_in_flight_requests"), 1) << "the scrape itself";
+  EXPECT_EQ(metric(t, "tollgate_in_flight_requests"), 0) << "a scrape does not count itself";
   EXPECT_EQ(metric(t, "tollgate_config_generation"), 1);
   EXPECT_EQ(r.body.find("scrape-token-abcdef"), std::string::npos);
 }
