@@ -11,7 +11,7 @@
 //   events_per_stream=7
 // Exit status 1 if any request failed.
 //
-// Usage: bench_ttfb --port N [--host H] [--requests N] [--warmup N] [--stream] [--model M]
+// Usage: bench_ttfb --port N [--host H] [--requests N] [--warmup N] [--stream] [--model M] [--key K]
 
 #include <algorithm>
 #include <chrono>
@@ -39,6 +39,7 @@ struct Options {
   std::string host = "127.0.0.1";
   std::string port;
   std::string model = "bench-model";
+  std::string key;  // sent as "Authorization: Bearer <key>" when set
   int requests = 1000;
   int warmup = 100;
   bool stream = false;
@@ -81,6 +82,7 @@ class Client {
     req_.set(http::field::host, opt.host + ":" + opt.port);
     req_.set(http::field::content_type, "application/json");
     req_.set(http::field::user_agent, "tollgate-bench");
+    if (!opt.key.empty()) req_.set(http::field::authorization, "Bearer " + opt.key);
     req_.body() = R"({"model":")" + opt.model +
                   R"(","messages":[{"role":"user","content":"Say hello in five words."}],"max_tokens":16)" +
                   (opt.stream ? R"(,"stream":true})" : "}");
@@ -198,6 +200,7 @@ Options parse_args(int argc, char** argv) {
     if (a == "--host") opt.host = next();
     else if (a == "--port") opt.port = next();
     else if (a == "--model") opt.model = next();
+    else if (a == "--key") opt.key = next();
     else if (a == "--requests") opt.requests = std::atoi(next());
     else if (a == "--warmup") opt.warmup = std::atoi(next());
     else if (a == "--stream") opt.stream = true;

@@ -8,11 +8,11 @@ set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev
-  libgtest-dev libgmock-dev libsqlite3-dev libpqxx-dev libsimdjson-dev ca-certificates curl)
+  libgtest-dev libgmock-dev libsqlite3-dev libpqxx-dev libsimdjson-dev libmimalloc-dev ca-certificates curl)
 TEST_PKGS=(nodejs npm)
 # scripts/test.sh builds with clang 14 (ASan, UBSan, libFuzzer): Debian 12's.
 FUZZ_PKGS=(clang libclang-rt-14-dev)
-BENCH_PKGS=(nginx-light wrk curl)
+BENCH_PKGS=(nginx-light wrk curl valgrind)
 
 want=("${BUILD_PKGS[@]}")
 for arg in "$@"; do

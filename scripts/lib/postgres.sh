@@ -2,6 +2,7 @@
 # PostgreSQL cluster runs (Debian's pg_createcluster/pg_ctlcluster; they drop to the
 # postgres user when run as root), creates the role `tollgate` and the database
 # named by $1 (default tollgate_test) idempotently, and exports TOLLGATE_TEST_PG_URL.
+# With $2 = fresh the database is dropped and created anew (the bench counts its rows).
 start_postgres() {
   local db="${1:-tollgate_test}"
   local sudo=""
@@ -27,6 +28,7 @@ start_postgres() {
       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tollgate') THEN
         CREATE ROLE tollgate LOGIN PASSWORD 'tollgate' CREATEDB;
       END IF; END \$\$;" >/dev/null
+  if [[ "${2:-}" == fresh ]]; then "${psql[@]}" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null; fi
   if [[ -z "$("${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]]; then
     "${psql[@]}" -c "CREATE DATABASE $db OWNER tollgate" >/dev/null
   fi

@@ -1,16 +1,11 @@
 #include "middleware/auth.h"
 
+#include "common/sha256.h"
+
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 namespace tollgate {
 namespace {
-
-std::array<unsigned char, 32> sha256(std::string_view s) {
-  std::array<unsigned char, 32> out{};
-  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), out.data());
-  return out;
-}
 
 Principal virtual_principal(const std::shared_ptr<const KeyRecord>& rec, const Directory& dir) {
   Principal p;
@@ -101,7 +96,7 @@ boost::asio::awaitable<Decision> AuthMiddleware::on_request(RequestContext& ctx)
   }
   if (directory_) {
     const auto dir = directory_->get();
-    if (auto rec = dir->key_by_hash(sha256_hex(key))) {
+    if (auto rec = dir->key_by_hash(sha256_hex_of(digest))) {
       if (rec->blocked) co_return ApiError::unauthorized("This API key is blocked.", "key_blocked");
       if (rec->expires && *rec->expires <= now_()) {
         co_return ApiError::unauthorized("This API key has expired.", "key_expired");

@@ -50,44 +50,58 @@ Decision check_int(JsonView body, const char* key, int64_t lo, int64_t hi) {
   return std::nullopt;
 }
 
+// The messages array. Paths such as "messages[3].role" are only built for
+// an error: a valid request pays nothing for them.
+Decision check_message(JsonView m, std::size_t i);
+
 Decision check_messages(JsonView body) {
   const JsonView messages = body["messages"];
   if (!messages.present()) return ApiError::bad_request("Missing required parameter: 'messages'.", "messages", "missing_required_parameter");
   if (!messages.is_array()) return wrong_type("messages", "an array", messages);
   if (messages.empty()) return ApiError::bad_request("Invalid 'messages': empty array. Expected an array with minimum length 1.", "messages", "empty_array");
-  static const char* roles[] = {"system", "developer", "user", "assistant", "tool", "function"};
   std::size_t i = 0;
   for (JsonView m : messages.elements()) {
-    const std::string p = "messages[" + std::to_string(i++) + "]";
-    if (!m.is_object()) return wrong_type(p, "an object", m);
-    const JsonView role = m["role"];
-    if (!role.present()) return ApiError::bad_request("Missing required parameter: '" + p + ".role'.", p + ".role", "missing_required_parameter");
-    if (!role.is_string()) return wrong_type(p + ".role", "a string", role);
-    bool known = false;
-    for (const char* r : roles) known = known || role == r;
-    if (!known) {
-      return ApiError::bad_request("Invalid value for '" + p + ".role': " + role.dump().substr(0, 80) +
-                                       ". Supported values are: 'system', 'developer', 'user', 'assistant', 'tool' and 'function'.",
-                                   p + ".role", "invalid_value");
+    if (auto d = check_message(m, i++)) return d;
+  }
+  return std::nullopt;
+}
+
+Decision check_message(JsonView m, std::size_t i) {
+  static const char* roles[] = {"system", "developer", "user", "assistant", "tool", "function"};
+  auto path = [i] { return "messages[" + std::to_string(i) + "]"; };
+  if (!m.is_object()) return wrong_type(path(), "an object", m);
+  const JsonView role = m["role"];
+  if (!role.present()) {
+    return ApiError::bad_request("Missing required parameter: '" + path() + ".role'.", path() + ".role", "missing_required_parameter");
+  }
+  if (!role.is_string()) return wrong_type(path() + ".role", "a string", role);
+  bool known = false;
+  for (const char* r : roles) known = known || role == r;
+  if (!known) {
+    return ApiError::bad_request("Invalid value for '" + path() + ".role': " + role.dump().substr(0, 80) +
+                                     ". Supported values are: 'system', 'developer', 'user', 'assistant', 'tool' and 'function'.",
+                                 path() + ".role", "invalid_value");
+  }
+  const JsonView content = m["content"];
+  const bool assistant = role == "assistant";
+  const bool has_calls = m.contains("tool_calls") || m.contains("function_call");
+  if (!content.present() || content.is_null()) {
+    if (assistant && (has_calls || content.present())) return std::nullopt;
+    return ApiError::bad_request("Missing required parameter: '" + path() + ".content'.", path() + ".content", "missing_required_parameter");
+  }
+  if (!content.is_string() && !content.is_array()) {
+    return wrong_type(path() + ".content", "a string or an array of content parts", content);
+  }
+  std::size_t k = 0;
+  for (JsonView part : content.elements()) {
+    if (!part.is_object() || !part["type"].is_string()) {
+      const std::string pp = path() + ".content[" + std::to_string(k) + "]";
+      return ApiError::bad_request("Invalid '" + pp + "': each content part must be an object with a string 'type'.", pp, "invalid_value");
     }
-    const JsonView content = m["content"];
-    const bool assistant = role == "assistant";
-    const bool has_calls = m.contains("tool_calls") || m.contains("function_call");
-    if (!content.present() || content.is_null()) {
-      if (assistant && (has_calls || content.present())) continue;
-      return ApiError::bad_request("Missing required parameter: '" + p + ".content'.", p + ".content", "missing_required_parameter");
-    }
-    if (!content.is_string() && !content.is_array()) return wrong_type(p + ".content", "a string or an array of content parts", content);
-    std::size_t k = 0;
-    for (JsonView part : content.elements()) {
-      const std::string pp = p + ".content[" + std::to_string(k++) + "]";
-      if (!part.is_object() || !part["type"].is_string()) {
-        return ApiError::bad_request("Invalid '" + pp + "': each content part must be an object with a string 'type'.", pp, "invalid_value");
-      }
-    }
-    if (role == "tool" && !m["tool_call_id"].is_string()) {
-      return ApiError::bad_request("Missing required parameter: '" + p + ".tool_call_id'.", p + ".tool_call_id", "missing_required_parameter");
-    }
+    ++k;
+  }
+  if (role == "tool" && !m["tool_call_id"].is_string()) {
+    return ApiError::bad_request("Missing required parameter: '" + path() + ".tool_call_id'.", path() + ".tool_call_id", "missing_required_parameter");
   }
   return std::nullopt;
 }

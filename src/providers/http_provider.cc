@@ -194,21 +194,21 @@ asio::awaitable<AttemptOutcome> HttpProvider::call(RequestContext& ctx, const De
     auto body = co_await ex.read_all(kMaxResponseBody);
     if (!body) co_return body.error();
     // Leading blank lines (DeepSeek while queued) are valid JSON whitespace.
-    auto parsed = parse_json_tree(body.value());
+    auto parsed = JsonDocument::parse(std::move(body.value()), JsonLimits{kUpstreamJsonDepth});
     if (!parsed) {
       co_return fail(FailureClass::server, ApiError::bad_gateway("the upstream returned a body that is not acceptable JSON (" +
                                                                      parsed.error().describe() + ")",
                                                                  "upstream_protocol_error"));
     }
     Usage usage;
-    auto translated = adapter_->translate_response(ctx, std::move(parsed.value()), usage);
+    auto translated = adapter_->translate_response_body(ctx, *parsed.value(), usage);
     if (!translated) co_return fail(FailureClass::server, translated.error());
     if (usage.source == UsageSource::none) {
       usage.prompt_tokens = prompt_estimate(ctx);
       usage.source = UsageSource::estimated;
     }
     ctx.usage = usage;
-    std::string out = translated->dump(-1, ' ', false, json::error_handler_t::replace);
+    std::string out = std::move(translated.value());
     HeaderList headers = upstream_id_header(ex);
     co_await sink.send_response(200, std::move(out), std::move(headers));
     co_return AttemptOutcome{};

@@ -1,6 +1,8 @@
 #include "providers/param_policy.h"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <cctype>
 #include <stdexcept>
 
@@ -130,7 +132,49 @@ const ModelCapabilityTable& ModelCapabilityTable::bundled() {
   return table;
 }
 
+namespace {
+std::uint64_t next_serial() {
+  static std::atomic<std::uint64_t> serials{0};
+  return ++serials;
+}
+}  // namespace
+
+ModelCapabilityTable::ModelCapabilityTable() : serial_(next_serial()) {}
+ModelCapabilityTable::ModelCapabilityTable(const ModelCapabilityTable& other)
+    : rules_(other.rules_), serial_(next_serial()) {}
+ModelCapabilityTable::ModelCapabilityTable(ModelCapabilityTable&& other) noexcept
+    : rules_(std::move(other.rules_)), serial_(next_serial()) {
+  other.serial_ = next_serial();
+}
+ModelCapabilityTable& ModelCapabilityTable::operator=(const ModelCapabilityTable& other) {
+  rules_ = other.rules_;
+  serial_ = next_serial();
+  return *this;
+}
+ModelCapabilityTable& ModelCapabilityTable::operator=(ModelCapabilityTable&& other) noexcept {
+  rules_ = std::move(other.rules_);
+  serial_ = next_serial();
+  other.serial_ = next_serial();
+  return *this;
+}
+
 const ModelCapabilities* ModelCapabilityTable::find(std::string_view model) const {
+  struct Memo {
+    std::uint64_t table = 0;
+    std::string model;
+    const ModelCapabilities* caps = nullptr;
+  };
+  static thread_local std::array<Memo, 8> memo;
+  static thread_local std::size_t next = 0;
+  for (const auto& m : memo) {
+    if (m.table == serial_ && m.model == model) return m.caps;
+  }
+  const ModelCapabilities* found = scan(model);
+  memo[next++ % memo.size()] = Memo{serial_, std::string(model), found};
+  return found;
+}
+
+const ModelCapabilities* ModelCapabilityTable::scan(std::string_view model) const {
   const std::string_view tail = last_segment(model);
   for (const auto& rule : rules_) {
     for (const auto& pattern : rule.match) {

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <optional>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,11 +39,23 @@ class ModelCapabilityTable {
 
   // The first rule whose globs match `model` or the part after its last '/'
   // (so "openrouter-style/gemini-2.0-flash" matches "gemini-*"), or null.
+  // Answers from a small per-thread memo: deployments name few models, and
+  // the scan tries every pattern of every rule.
   const ModelCapabilities* find(std::string_view model) const;
   std::size_t size() const { return rules_.size(); }
 
+  // Every table, copies and moved-to ones included, gets its own serial.
+  ModelCapabilityTable();
+  ModelCapabilityTable(const ModelCapabilityTable& other);
+  ModelCapabilityTable(ModelCapabilityTable&& other) noexcept;
+  ModelCapabilityTable& operator=(const ModelCapabilityTable& other);
+  ModelCapabilityTable& operator=(ModelCapabilityTable&& other) noexcept;
+
  private:
+  const ModelCapabilities* scan(std::string_view model) const;
+
   std::vector<ModelCapabilities> rules_;
+  std::uint64_t serial_;  // tells tables apart in the memo (an address may be reused)
 };
 
 // Case-insensitive glob: '*' matches any run (also empty), '?' one character.

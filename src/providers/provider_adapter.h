@@ -14,6 +14,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <nlohmann/json.hpp>
 
+#include "tollgate/json_document.h"
+
 #include "providers/upstream_client.h"
 #include "tollgate/config.h"
 #include "tollgate/error.h"
@@ -69,6 +71,12 @@ class ProviderAdapter {
   // A successful non-streaming body, translated to the OpenAI shape.
   virtual Result<nlohmann::json> translate_response(const RequestContext& ctx, nlohmann::json native,
                                                     Usage& usage) const = 0;
+  // The same from the parsed upstream body to the client's bytes. The
+  // default builds a tree for translate_response and serialises its result;
+  // an adapter whose translation usually changes nothing (OpenAI-compatible
+  // upstreams) forwards the upstream's bytes untouched when it does not.
+  virtual Result<std::string> translate_response_body(const RequestContext& ctx, const JsonDocument& native,
+                                                      Usage& usage) const;
   // A decoder for one streamed response, or an error if `content_type` is not
   // this API's stream type.
   virtual Result<std::unique_ptr<StreamDecoder>> stream_decoder(const RequestContext& ctx,

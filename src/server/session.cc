@@ -16,7 +16,7 @@
 
 #include "observability/trace_context.h"
 #include "server/dispatcher.h"
-#include "server/header_values.h"
+#include "server/response_head.h"
 #include "server/request_id.h"
 #include "server/request_lifecycle.h"
 #include "server/worker.h"
@@ -117,7 +117,7 @@ class Session final : public ResponseSink,
   asio::awaitable<void> handle(HttpRequest req);
   asio::awaitable<bool> reply_error(const ApiError& e, bool close);
   asio::awaitable<bool> write_raw(std::vector<asio::const_buffer> buffers);
-  void set_common_headers(http::fields& h, const HeaderList& extra);
+  void set_common_headers(ResponseHead& h, const HeaderList& extra);
   // The config the gateway started with (server settings); per-request
   // settings come from the request's generation.
   const Config& config() const { return *w_.state->config; }
@@ -127,6 +127,7 @@ class Session final : public ResponseSink,
   beast::flat_buffer buffer_;
   RequestLifecycle* request_ = nullptr;  // the request being answered
   std::string chunk_prefix_;
+  std::string head_;  // the response head being written
   std::string trailer_;
   std::string client_ip_;
   std::string event_head_;
@@ -221,7 +222,7 @@ asio::awaitable<void> Session<Stream>::handle(HttpRequest req) {
 }
 
 template <class Stream>
-void Session<Stream>::set_common_headers(http::fields& h, const HeaderList& extra) {
+void Session<Stream>::set_common_headers(ResponseHead& h, const HeaderList& extra) {
   const RequestContext* ctx = request_ ? &request_->ctx() : nullptr;
   h.set("x-request-id", ctx ? ctx->request_id : new_request_id());  // rejected before a request existed
   if (ctx) {
@@ -230,15 +231,15 @@ void Session<Stream>::set_common_headers(http::fields& h, const HeaderList& extr
     }
     if (ctx->attempts > 0) h.set("x-tollgate-attempts", std::to_string(ctx->attempts));
     if (ctx->cost_usd) h.set("x-tollgate-cost-usd", fmt::format("{:.10f}", *ctx->cost_usd));
-    for (const auto& [k, v] : ctx->response_headers) set_header(h, k, v);
+    for (const auto& [k, v] : ctx->response_headers) h.set(k, v);
     if (!ctx->notes.empty()) {
       std::string notes;
       for (const auto& n : ctx->notes) notes += (notes.empty() ? "" : "; ") + n;
-      set_header(h, "x-tollgate-notes", notes);
+      h.set("x-tollgate-notes", notes);
     }
   }
-  // Values come from upstreams too (x-upstream-request-id).
-  for (const auto& [k, v] : extra) set_header(h, k, v);
+  // Values come from upstreams too (x-upstream-request-id): set() filters them.
+  for (const auto& [k, v] : extra) h.set(k, v);
 }
 
 // A request that could not be read (too large, malformed): answered before
@@ -260,21 +261,18 @@ asio::awaitable<bool> Session<Stream>::send_response(int status, std::string bod
     request_->mark_first_byte();
     if (status == 200) request_->price_now();  // the cost goes in a header
   }
-  http::response<http::string_body> res{static_cast<http::status>(status), 11};
-  res.set(http::field::server, "tollgate");
-  res.set(http::field::content_type, "application/json");
-  set_common_headers(res, headers);
+  ResponseHead head(status);
+  head.set("Server", "tollgate");
+  head.set("Content-Type", "application/json");
+  set_common_headers(head, headers);
   if (w_.state->draining.load()) keep_alive_ = false;
-  res.keep_alive(keep_alive_);
-  if (!request_ || request_->ctx().method != "HEAD") res.body() = std::move(body);  // HEAD: headers only
-  res.prepare_payload();
-  beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(config().server.write_timeout_ms));
-  auto [ec, n] = co_await http::async_write(stream_, res, use_nothrow);
-  if (ec) {
-    gone_ = true;
-    co_return false;
-  }
-  co_return true;
+  if (!keep_alive_) head.set("Connection", "close");  // HTTP/1.1 keeps alive by default
+  head.set("Content-Length", std::to_string(body.size()));
+  head_.clear();
+  head.serialize_to(head_);
+  const bool head_only = request_ && request_->ctx().method == "HEAD";
+  if (head_only) body.clear();
+  co_return co_await write_raw(buffers(head_, body));
 }
 
 template <class Stream>
@@ -282,20 +280,18 @@ asio::awaitable<bool> Session<Stream>::start_stream(HeaderList headers) {
   if (committed_ || gone_) co_return false;
   committed_ = streaming_ = true;
   if (request_) request_->mark_first_byte();
-  http::response<http::empty_body> res{http::status::ok, 11};
-  res.set(http::field::server, "tollgate");
-  res.set(http::field::content_type, "text/event-stream");
-  res.set(http::field::cache_control, "no-cache");
-  res.set("x-accel-buffering", "no");
-  res.set(http::field::trailer, "x-tollgate-cost-usd");
-  set_common_headers(res, headers);
-  res.keep_alive(keep_alive_);
-  res.chunked(true);
-  http::response_serializer<http::empty_body> sr{res};
-  beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(config().server.write_timeout_ms));
-  auto [ec, n] = co_await http::async_write_header(stream_, sr, use_nothrow);
-  if (ec) gone_ = true;
-  co_return !ec;
+  ResponseHead head(200);
+  head.set("Server", "tollgate");
+  head.set("Content-Type", "text/event-stream");
+  head.set("Cache-Control", "no-cache");
+  head.set("x-accel-buffering", "no");
+  head.set("Trailer", "x-tollgate-cost-usd");
+  set_common_headers(head, headers);
+  if (!keep_alive_) head.set("Connection", "close");  // HTTP/1.1 keeps alive by default
+  head.set("Transfer-Encoding", "chunked");
+  head_.clear();
+  head.serialize_to(head_);
+  co_return co_await write_raw(buffers(head_));
 }
 
 template <class Stream>

@@ -1,6 +1,6 @@
 #include "storage/directory.h"
 
-#include <openssl/sha.h>
+#include "common/sha256.h"
 
 namespace tollgate {
 
@@ -45,16 +45,6 @@ std::shared_ptr<const EndUserRecord> Directory::end_user(const std::string& id) 
   return find_in(end_users_, id);
 }
 
-std::string sha256_hex(std::string_view s) {
-  unsigned char d[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out(2 * SHA256_DIGEST_LENGTH, '0');
-  for (int i = 0; i < SHA256_DIGEST_LENGTH; ++i) {
-    out[2 * i] = hex[d[i] >> 4];
-    out[2 * i + 1] = hex[d[i] & 15];
-  }
-  return out;
-}
+std::string sha256_hex(std::string_view s) { return sha256_hex_of(sha256(s)); }
 
 }  // namespace tollgate

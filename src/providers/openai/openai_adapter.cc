@@ -188,6 +188,42 @@ Result<json> normalize_response(Endpoint endpoint, json upstream, const Provider
   return upstream;
 }
 
+namespace {
+
+// Whether normalize_response would leave `upstream` as it is.
+bool normalized_already(Endpoint endpoint, JsonView upstream, const ProviderProfile& profile) {
+  if (!upstream.is_object() || !profile.usage_paths.empty()) return false;
+  for (const auto& f : profile.strip_chunk_fields) {
+    if (upstream.contains(f)) return false;
+  }
+  if (endpoint == Endpoint::embeddings) return upstream["data"].is_array();
+  const JsonView choices = upstream["choices"];
+  if (!choices.is_array()) return false;
+  for (JsonView c : choices.elements()) {
+    if (!c.is_object()) continue;
+    for (const auto& f : profile.strip_choice_fields) {
+      if (c.contains(f)) return false;
+    }
+    const JsonView fr = c["finish_reason"];
+    if (!fr.is_string() || profile.finish_reasons.count(fr.str())) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::string> normalize_response_body(Endpoint endpoint, const JsonDocument& upstream,
+                                            const ProviderProfile& profile, Usage& usage) {
+  const JsonView root = upstream.root();
+  if (!normalized_already(endpoint, root, profile)) {
+    auto tree = normalize_response(endpoint, root.to_json(), profile, usage);
+    if (!tree) return tree.error();
+    return tree->dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  if (const JsonView u = root["usage"]; u.is_object()) usage = usage_from_openai(u.to_json());
+  return std::string(upstream.text());
+}
+
 UpstreamFailure map_upstream_error(int status, std::string_view body, std::optional<int> retry_after_seconds) {
   auto parsed = parse_json_tree(body);
   const json j = parsed ? std::move(parsed.value()) : json();
@@ -319,6 +355,11 @@ Result<NativeRequest> OpenAiAdapter::build_request(const RequestContext& ctx, co
 
 Result<json> OpenAiAdapter::translate_response(const RequestContext& ctx, json native, Usage& usage) const {
   return openai::normalize_response(ctx.endpoint, std::move(native), *profile_, usage);
+}
+
+Result<std::string> OpenAiAdapter::translate_response_body(const RequestContext& ctx, const JsonDocument& native,
+                                                           Usage& usage) const {
+  return openai::normalize_response_body(ctx.endpoint, native, *profile_, usage);
 }
 
 Result<std::unique_ptr<StreamDecoder>> OpenAiAdapter::stream_decoder(const RequestContext&,

@@ -43,6 +43,13 @@ Result<PreparedRequest> prepare_request(Endpoint endpoint, const RequestBody& cl
 Result<nlohmann::json> normalize_response(Endpoint endpoint, nlohmann::json upstream,
                                           const ProviderProfile& profile, Usage& usage);
 
+// The same over a parsed upstream body, answering its bytes untouched when
+// normalize_response would change nothing (the usual case: no usage paths,
+// no fields to strip, every finish_reason present and not remapped); else
+// the tree path.
+Result<std::string> normalize_response_body(Endpoint endpoint, const JsonDocument& upstream,
+                                            const ProviderProfile& profile, Usage& usage);
+
 // Maps an upstream error status and body (any of the family's error shapes)
 // to what the client sees. An upstream 401/403 concerns the gateway's own
 // provider key, so it becomes 502, never a client 401.
@@ -85,6 +92,8 @@ class OpenAiAdapter final : public ProviderAdapter {
                                       std::vector<std::string>& notes) const override;
   Result<nlohmann::json> translate_response(const RequestContext& ctx, nlohmann::json native,
                                             Usage& usage) const override;
+  Result<std::string> translate_response_body(const RequestContext& ctx, const JsonDocument& native,
+                                              Usage& usage) const override;
   Result<std::unique_ptr<StreamDecoder>> stream_decoder(const RequestContext& ctx,
                                                         std::string_view content_type) const override;
   UpstreamFailure map_error(int status, std::string_view body, std::optional<int> retry_after_seconds) const override;
