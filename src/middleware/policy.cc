@@ -1,6 +1,7 @@
 #include "middleware/policy.h"
 
 #include <algorithm>
+#include <array>
 
 namespace tollgate {
 namespace {
@@ -13,21 +14,30 @@ struct Atom {
   bool prefix;
 };
 
-std::vector<Atom> atoms_of(std::string_view entry) {
+// At most five atoms, held by value: admission runs on every request.
+struct Atoms {
+  std::array<Atom, 5> items{};
+  std::size_t size = 0;
+  const Atom* begin() const { return items.data(); }
+  const Atom* end() const { return items.data() + size; }
+};
+
+Atoms atoms_of(std::string_view entry) {
   if (entry == "llm_api_routes" || entry == "openai_routes") {
-    return {{"/v1/chat/", true}, {"/v1/completions", true}, {"/v1/embeddings", true}, {"/v1/messages", true},
-            {"/v1/models", true}};
+    return {{{{"/v1/chat/", true}, {"/v1/completions", true}, {"/v1/embeddings", true}, {"/v1/messages", true},
+              {"/v1/models", true}}},
+            5};
   }
-  if (entry == "info_routes") return {{"/key/info", false}, {"/team/info", false}, {"/user/info", false}};
+  if (entry == "info_routes") return {{{{"/key/info", false}, {"/team/info", false}, {"/user/info", false}}}, 3};
   if (entry == "management_routes") {
-    return {{"/key/", true}, {"/team/", true}, {"/user/", true}, {"/customer/", true}, {"/end_user/", true}};
+    return {{{{"/key/", true}, {"/team/", true}, {"/user/", true}, {"/customer/", true}, {"/end_user/", true}}}, 5};
   }
-  if (entry == "spend_tracking_routes") return {{"/spend/", true}};
+  if (entry == "spend_tracking_routes") return {{{{"/spend/", true}}}, 1};
   if (entry.size() > 2 && entry.ends_with("/*")) {
     entry.remove_suffix(1);  // keep the slash: "/key/*" admits "/key/x", not "/keyboard"
-    return {{entry, true}};
+    return {{{{entry, true}}}, 1};
   }
-  return {{entry, false}};
+  return {{{{entry, false}}}, 1};
 }
 
 bool admits(const Atom& a, std::string_view path) { return a.prefix ? path.starts_with(a.text) : path == a.text; }
