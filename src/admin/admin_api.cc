@@ -106,21 +106,7 @@ AuditEvent AdminApi::audit(const Call& c, std::string action, std::string type, 
   return e;
 }
 
-asio::awaitable<AdminReply> AdminApi::handle(const RequestContext& ctx, http::verb method, std::string_view target,
-                                             const json& body) {
-  std::string path(target.substr(0, target.find('?')));
-  if (path.size() > 1 && path.back() == '/') path.pop_back();
-  std::string path_arg;
-  // LiteLLM also takes /key/{key}/regenerate.
-  if (path.starts_with("/key/") && path.ends_with("/regenerate") && path != "/key/regenerate") {
-    path_arg = path.substr(5, path.size() - 5 - 11);
-    path = "/key/regenerate";
-  }
-  struct Entry {
-    const char* path;
-    http::verb method;
-    Handler handler;
-  };
+const AdminApi::Entry* AdminApi::find_route(std::string_view path) {
   static const Entry kRoutes[] = {
       {"/key/generate", http::verb::post, &AdminApi::key_generate},
       {"/key/update", http::verb::post, &AdminApi::key_update},
@@ -146,12 +132,36 @@ asio::awaitable<AdminReply> AdminApi::handle(const RequestContext& ctx, http::ve
       {"/spend/logs", http::verb::get, &AdminApi::spend_logs},
       {"/spend/report", http::verb::get, &AdminApi::spend_report},
   };
-  const Entry* found = nullptr;
   for (const auto& e : kRoutes) {
-    if (path == e.path) found = &e;
+    if (path == e.path) return &e;
   }
+  return nullptr;
+}
+
+std::string AdminApi::recorded_path(std::string_view path) {
+  if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  if (find_route(path)) return std::string(path);
+  if (path.starts_with("/key/") && path.ends_with("/regenerate")) return "/key/{key}/regenerate";
+  // Anything else is a 404: record its collection only, never what follows
+  // (a client may paste a key there).
+  const auto second = path.find('/', 1);
+  return std::string(path.substr(0, second == std::string_view::npos ? path.size() : second)) + "/{unknown}";
+}
+
+asio::awaitable<AdminReply> AdminApi::handle(const RequestContext& ctx, http::verb method, std::string_view target,
+                                             const json& body) {
+  std::string path(target.substr(0, target.find('?')));
+  if (path.size() > 1 && path.back() == '/') path.pop_back();
+  std::string path_arg;
+  // LiteLLM also takes /key/{key}/regenerate.
+  if (path.starts_with("/key/") && path.ends_with("/regenerate") && path != "/key/regenerate") {
+    path_arg = path.substr(5, path.size() - 5 - 11);
+    path = "/key/regenerate";
+  }
+  const Entry* found = find_route(path);
   if (!found) {
-    co_return error_reply(ApiError::not_found("Unknown admin route: " + path + ". See docs/admin-api.md.", "unknown_url"));
+    co_return error_reply(
+        ApiError::not_found("Unknown admin route: " + recorded_path(path) + ". See docs/admin-api.md.", "unknown_url"));
   }
   if (method != found->method) {
     co_return error_reply(ApiError{405, "invalid_request_error", "method_not_allowed",

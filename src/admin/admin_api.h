@@ -50,6 +50,12 @@ class AdminApi {
   // Reloads the Directory from the store (also used by the poller).
   boost::asio::awaitable<void> refresh();
 
+  // The path of an admin request as logs, spans and ledger rows record it:
+  // the route itself, "/key/{key}/regenerate" for that form, and
+  // "<collection>/{unknown}" for any other path (a 404), so that nothing the
+  // client put in the path (a pasted key) is recorded.
+  static std::string recorded_path(std::string_view path);
+
  private:
   struct Call {
     const Principal& caller;
@@ -59,6 +65,12 @@ class AdminApi {
     std::string path_arg;  // {key} in /key/{key}/regenerate
   };
   using Handler = boost::asio::awaitable<AdminReply> (AdminApi::*)(Call&);
+  struct Entry {
+    const char* path;
+    boost::beast::http::verb method;
+    Handler handler;
+  };
+  static const Entry* find_route(std::string_view path);  // null: not an admin route
 
   boost::asio::awaitable<void> db(std::function<void(Store&)> job);
   AuditEvent audit(const Call& c, std::string action, std::string type, std::string id, nlohmann::json before,

@@ -3,17 +3,19 @@
 // holds. Pure functions over records, so they are tested without a server.
 //
 // The master key is unbounded. Any other caller is a virtual key whose
-// allowed_routes admit the admin route; its bounds are the intersection of
-// its key's, its team's and its user's: models, routes, budgets, rate and
-// parallel limits, expiry, and its team. Whatever it creates or updates
-// (keys, teams, users) must fit inside those bounds, it may only touch keys
-// of its own team (or, without a team, keys it created), and it may never
-// change its own key.
+// allowed_routes admit the admin route; its rights are its Entitlements
+// (admin/entitlements.h: its key's, narrowed by its team's and its user's).
+// Whatever it creates or updates (keys, teams, users) must fit inside them
+// (check_subset), it may only touch keys of its own team (or, without a
+// team, keys it created), assign only its own team and users of it, block
+// or unblock keys only with the routes that do so, and never change its own
+// key.
 
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "admin/entitlements.h"
 #include "tollgate/error.h"
 #include "tollgate/request_context.h"
 #include "tollgate/store.h"
@@ -22,14 +24,11 @@ namespace tollgate {
 
 struct CallerBounds {
   bool master = false;
-  std::string actor;                              // for audit events
-  std::string key_id;                             // the caller's own key
-  std::optional<std::vector<std::string>> models;  // nullopt: every model
-  std::vector<std::string> routes;                // the key's allowed_routes
-  std::optional<double> max_budget;
-  std::optional<int64_t> rpm_limit, tpm_limit, max_parallel_requests;
-  std::optional<TimePoint> expires;
+  std::string actor;    // for audit events
+  std::string key_id;   // the caller's own key
   std::string team_id;  // "" when the caller has no team
+  std::string user_id;  // "" when the caller's key has no user
+  Entitlements rights;
 };
 
 CallerBounds bounds_of(const Principal& p);
@@ -38,15 +37,15 @@ CallerBounds bounds_of(const Principal& p);
 // routes are open to every virtual key, for its own objects.
 bool may_call(const Principal& caller, std::string_view route);
 
-// nullopt when `models`, `limits` (and `routes`/`expires` when given) fit
-// within the caller's bounds; else a 403 naming the first field that does not.
-std::optional<ApiError> check_grant(const CallerBounds& b, const std::vector<std::string>& models, const Limits& limits,
-                                    const std::vector<std::string>* routes = nullptr,
-                                    const std::optional<TimePoint>* expires = nullptr);
-
 // May the caller modify (or read) this key? Not its own key for writes.
 std::optional<ApiError> check_key_access(const CallerBounds& b, const KeyRecord& key, bool write);
 // The team a new or updated object may belong to.
 std::optional<ApiError> check_team_membership(const CallerBounds& b, const std::string& team_id);
+// The user a key is given (`user` is the stored record of `user_id`, when it
+// exists): the caller's own user, or a user of the caller's team.
+std::optional<ApiError> check_user_assignment(const CallerBounds& b, const std::string& user_id, const UserRecord* user);
+// A change of an existing key's `blocked`, by any route: blocking needs the
+// /key/block right, unblocking the /key/unblock right.
+std::optional<ApiError> check_blocked_change(const CallerBounds& b, bool was_blocked, bool blocked);
 
 }  // namespace tollgate

@@ -33,22 +33,31 @@ std::optional<ApiError> key_ref(const json& body, const char* field, std::string
 
 ApiError key_not_found() { return ApiError::not_found("No such key.", "key_not_found", "key"); }
 
-// Team and user named by a key must exist.
-std::optional<ApiError> check_owners(Store& s, const KeyRecord& k) {
-  if (!k.team_id.empty() && !s.find_team(k.team_id)) {
+// A team or user newly named by a key must exist (one named before may have
+// been deleted since: the key keeps it), and the user must be one the caller
+// may assign.
+std::optional<ApiError> check_owners(Store& s, const CallerBounds& b, const KeyRecord* before, const KeyRecord& k) {
+  if (!k.team_id.empty() && !(before && before->team_id == k.team_id) && !s.find_team(k.team_id)) {
     return ApiError::bad_request("Unknown team_id '" + k.team_id + "'. Create it with /team/new first.", "team_id",
                                  "team_not_found");
   }
-  if (!k.user_id.empty() && !s.find_user(k.user_id)) {
+  if (k.user_id.empty() || (before && before->user_id == k.user_id)) return std::nullopt;
+  const auto user = s.find_user(k.user_id);
+  if (!user) {
     return ApiError::bad_request("Unknown user_id '" + k.user_id + "'. Create it with /user/new first.", "user_id",
                                  "user_not_found");
   }
-  return std::nullopt;
+  return check_user_assignment(b, k.user_id, &*user);
 }
 
-std::optional<ApiError> check_key_grant(const CallerBounds& b, const KeyRecord& k) {
+// The key as it would be written fits the caller's rights. `before` is the
+// stored key for updates, null for a new one.
+std::optional<ApiError> check_key_grant(const CallerBounds& b, const KeyRecord* before, const KeyRecord& k) {
+  if (b.master) return std::nullopt;
   if (auto e = check_team_membership(b, k.team_id)) return e;
-  return check_grant(b, k.models, k.limits, &k.allowed_routes, &k.expires);
+  if (auto e = check_subset(entitlements_of(k), b.rights)) return e;
+  if (before) return check_blocked_change(b, before->blocked, k.blocked);
+  return std::nullopt;
 }
 
 }  // namespace
@@ -71,7 +80,7 @@ asio::awaitable<AdminReply> AdminApi::key_generate(Call& c) {
     secret = new_virtual_key();
   }
   if (auto e = apply_key_fields(c.body, k, now)) co_return error_reply(*e);
-  if (auto e = check_key_grant(c.bounds, k)) co_return error_reply(*e);
+  if (auto e = check_key_grant(c.bounds, nullptr, k)) co_return error_reply(*e);
   k.token_hash = sha256_hex(secret);
   k.key_name = key_display_name(secret);
 
@@ -79,7 +88,7 @@ asio::awaitable<AdminReply> AdminApi::key_generate(Call& c) {
   bool inserted = false;
   const AuditEvent ev = audit(c, "key.generate", "key", k.key_id, nullptr, key_json(k));
   std::function<void(Store&)> job = [&](Store& s) {
-    error = check_owners(s, k);
+    error = check_owners(s, c.bounds, nullptr, k);
     if (!error) inserted = s.insert_key(k, ev);
   };
   co_await db(job);
@@ -104,13 +113,13 @@ asio::awaitable<AdminReply> AdminApi::key_update(Call& c) {
   KeyRecord k = *found;
   const TimePoint now = now_();
   if (auto e = apply_key_fields(c.body, k, now)) co_return error_reply(*e);
-  if (auto e = check_key_grant(c.bounds, k)) co_return error_reply(*e);
+  if (auto e = check_key_grant(c.bounds, &*found, k)) co_return error_reply(*e);
   k.updated_at = now;
   std::optional<ApiError> error;
   bool updated = false;
   const AuditEvent ev = audit(c, "key.update", "key", k.key_id, key_json(*found), key_json(k));
   std::function<void(Store&)> job = [&](Store& s) {
-    error = check_owners(s, k);
+    error = check_owners(s, c.bounds, &*found, k);
     if (!error) updated = s.update_key(k, ev);
   };
   co_await db(job);
@@ -248,15 +257,20 @@ asio::awaitable<AdminReply> AdminApi::key_regenerate(Call& c) {
   json fields = c.body.is_object() ? c.body : json::object();
   fields.erase("new_master_key");
   if (auto e = apply_key_fields(fields, k, now)) co_return error_reply(*e);
-  if (auto e = check_key_grant(c.bounds, k)) co_return error_reply(*e);
+  if (auto e = check_key_grant(c.bounds, &*found, k)) co_return error_reply(*e);
   const std::string secret = new_virtual_key();
   k.token_hash = sha256_hex(secret);
   k.key_name = key_display_name(secret);
   k.updated_at = now;
   bool updated = false;
+  std::optional<ApiError> error;
   const AuditEvent ev = audit(c, "key.regenerate", "key", k.key_id, key_json(*found), key_json(k));
-  std::function<void(Store&)> job = [&](Store& s) { updated = s.update_key(k, ev); };
+  std::function<void(Store&)> job = [&](Store& s) {
+    error = check_owners(s, c.bounds, &*found, k);
+    if (!error) updated = s.update_key(k, ev);
+  };
   co_await db(job);
+  if (error) co_return error_reply(*error);
   if (!updated) co_return error_reply(key_not_found());
   co_await refresh();
   json out = key_json(k);

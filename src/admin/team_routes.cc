@@ -44,7 +44,7 @@ asio::awaitable<AdminReply> AdminApi::team_new(Call& c) {
     t.team_id = it->get<std::string>();
   }
   if (auto e = apply_team_fields(c.body, t, now)) co_return error_reply(*e);
-  if (auto e = check_grant(c.bounds, t.models, t.limits)) co_return error_reply(*e);
+  if (auto e = check_subset(entitlements_of(t), c.bounds.rights)) co_return error_reply(*e);
   bool inserted = false;
   const AuditEvent ev = audit(c, "team.new", "team", t.team_id, nullptr, team_json(t));
   std::function<void(Store&)> job = [&](Store& s) { inserted = s.insert_team(t, ev); };
@@ -65,7 +65,7 @@ asio::awaitable<AdminReply> AdminApi::team_update(Call& c) {
   TeamRecord t = *found;
   const TimePoint now = now_();
   if (auto e = apply_team_fields(c.body, t, now)) co_return error_reply(*e);
-  if (auto e = check_grant(c.bounds, t.models, t.limits)) co_return error_reply(*e);
+  if (auto e = check_subset(entitlements_of(t), c.bounds.rights)) co_return error_reply(*e);
   if (!c.bounds.master && t.blocked != found->blocked) {
     co_return error_reply(ApiError::forbidden("Only the master key can block or unblock a team.", "not_allowed"));
   }

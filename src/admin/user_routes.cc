@@ -51,7 +51,7 @@ asio::awaitable<AdminReply> AdminApi::user_new(Call& c) {
     co_return error_reply(ApiError::forbidden("Only the master key can create proxy admins.", "privilege_escalation"));
   }
   if (auto e = check_team_membership(c.bounds, u.team_id)) co_return error_reply(*e);
-  if (auto e = check_grant(c.bounds, u.models, u.limits)) co_return error_reply(*e);
+  if (auto e = check_subset(entitlements_of(u), c.bounds.rights)) co_return error_reply(*e);
   std::optional<ApiError> error;
   bool inserted = false;
   const AuditEvent ev = audit(c, "user.new", "user", u.user_id, nullptr, user_json(u));
@@ -81,7 +81,7 @@ asio::awaitable<AdminReply> AdminApi::user_update(Call& c) {
     co_return error_reply(ApiError::forbidden("Only the master key can change a user's role.", "privilege_escalation"));
   }
   if (auto e = check_team_membership(c.bounds, u.team_id)) co_return error_reply(*e);
-  if (auto e = check_grant(c.bounds, u.models, u.limits)) co_return error_reply(*e);
+  if (auto e = check_subset(entitlements_of(u), c.bounds.rights)) co_return error_reply(*e);
   u.updated_at = now;
   std::optional<ApiError> error;
   bool updated = false;

@@ -14,14 +14,28 @@ Principal virtual_principal(const std::shared_ptr<const KeyRecord>& rec, const D
   p.key = rec;
   if (!rec->team_id.empty()) p.team = dir.team(rec->team_id);
   if (!rec->user_id.empty()) p.user = dir.user(rec->user_id);
-  // metadata.route_tags {"region": "eu"}: only deployments with these tags.
-  if (auto it = rec->metadata.find("route_tags"); it != rec->metadata.end() && it->is_object()) {
-    for (const auto& [k, v] : it->items()) p.route_tags[k] = v.is_string() ? v.get<std::string>() : v.dump();
-  }
+  p.route_tags = key_route_tags(*rec);
   return p;
 }
 
+// A virtual key that exists but may not be used: blocked, expired, or of a
+// blocked team. Open access admits callers without a key, never these.
+std::optional<ApiError> refusal(const Principal& p, TimePoint now) {
+  if (p.key->blocked) return ApiError::unauthorized("This API key is blocked.", "key_blocked");
+  if (p.key->expires && *p.key->expires <= now) return ApiError::unauthorized("This API key has expired.", "key_expired");
+  if (p.team && p.team->blocked) return ApiError::unauthorized("This API key's team is blocked.", "team_blocked");
+  return std::nullopt;
+}
+
 }  // namespace
+
+std::map<std::string, std::string> key_route_tags(const KeyRecord& key) {
+  std::map<std::string, std::string> tags;
+  if (auto it = key.metadata.find("route_tags"); it != key.metadata.end() && it->is_object()) {
+    for (const auto& [k, v] : it->items()) tags[k] = v.is_string() ? v.get<std::string>() : v.dump();
+  }
+  return tags;
+}
 
 std::string key_prefix(const std::string& key) {
   return key.substr(0, std::min<std::size_t>(6, key.size() / 3)) + "...";
@@ -69,11 +83,14 @@ boost::asio::awaitable<Decision> AuthMiddleware::on_request(RequestContext& ctx)
   const std::string key = presented_key(ctx);
   if (config_->open_access()) {
     // No master key and no static keys: everyone is admitted. A virtual key,
-    // when one is presented, still brings its limits and its ledger identity.
+    // when one is presented, still brings its limits and its ledger identity,
+    // and one that is blocked or expired is refused as it would be otherwise.
     if (directory_ && !key.empty()) {
       const auto dir = directory_->get();
-      if (auto rec = dir->key_by_hash(sha256_hex(key)); rec && !rec->blocked) {
-        ctx.principal = virtual_principal(rec, *dir);
+      if (auto rec = dir->key_by_hash(sha256_hex(key))) {
+        Principal p = virtual_principal(rec, *dir);
+        if (auto e = refusal(p, now_())) co_return *e;
+        ctx.principal = std::move(p);
         co_return std::nullopt;
       }
     }
@@ -97,12 +114,8 @@ boost::asio::awaitable<Decision> AuthMiddleware::on_request(RequestContext& ctx)
   if (directory_) {
     const auto dir = directory_->get();
     if (auto rec = dir->key_by_hash(sha256_hex_of(digest))) {
-      if (rec->blocked) co_return ApiError::unauthorized("This API key is blocked.", "key_blocked");
-      if (rec->expires && *rec->expires <= now_()) {
-        co_return ApiError::unauthorized("This API key has expired.", "key_expired");
-      }
       Principal p = virtual_principal(rec, *dir);
-      if (p.team && p.team->blocked) co_return ApiError::unauthorized("This API key's team is blocked.", "team_blocked");
+      if (auto e = refusal(p, now_())) co_return *e;
       ctx.principal = std::move(p);
       co_return std::nullopt;
     }

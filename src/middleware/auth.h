@@ -3,11 +3,13 @@
 // matched against the master key and the static keys of the config (SHA-256
 // digests compared in constant time), then against the virtual keys of the
 // store's Directory (looked up by SHA-256). Unknown, expired and blocked keys,
-// and keys of a blocked team, get 401. With no keys, no master key and no
-// database every caller is admitted (the gateway then serves loopback only).
+// and keys of a blocked team, get 401. With no keys and no master key (open
+// access) every caller is admitted, except with a virtual key that is
+// expired, blocked or of a blocked team: still 401.
 
 #include <array>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +43,11 @@ class AuthMiddleware final : public Middleware {
   Now now_;
   std::vector<Entry> entries_;
 };
+
+// A virtual key's metadata.route_tags ({"region": "eu"}): it may only use
+// deployments carrying all of them. Values that are not strings count as
+// their JSON text.
+std::map<std::string, std::string> key_route_tags(const KeyRecord& key);
 
 // "sk-abc…" style short public prefix for logs; never more than 6 characters
 // of the key.

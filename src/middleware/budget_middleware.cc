@@ -55,23 +55,55 @@ std::string describe(const std::string& scope) {
   return kind + " '" + scope.substr(colon + 1) + "'";
 }
 
+// A budget as its owner knows it: by alias when there is one.
+std::string scope_name(const Directory& dir, const std::string& scope) {
+  if (scope.starts_with("key:")) {
+    if (auto k = dir.key_by_id(scope.substr(4)); k && !k->key_alias.empty()) return "key '" + k->key_alias + "'";
+  } else if (scope.starts_with("team:")) {
+    if (auto t = dir.team(scope.substr(5)); t && !t->team_alias.empty()) return "team '" + t->team_alias + "'";
+  }
+  return describe(scope);
+}
+
 }  // namespace
 
 std::vector<BudgetScope> budget_scopes(const Config& config, const Directory& dir, const std::string& key_id,
                                        const std::string& team_id, const std::string& user_id,
                                        const std::string& end_user) {
   std::vector<BudgetScope> scopes;
+  // The stored spend of a scope lacks what keys drawing on it spent (they
+  // are booked on their own key): add it, so a budget seeded after a restart
+  // still counts them.
+  auto add = [&](const std::string& id, const Limits& l, double spend) {
+    if (std::none_of(scopes.begin(), scopes.end(), [&](const BudgetScope& s) { return s.id == id; })) {
+      scopes.push_back(scope_of(id, l, spend + dir.drawn_spend(id)));
+    }
+  };
+  auto add_team = [&](const std::string& id) {
+    if (id.empty()) return;
+    auto t = dir.team(id);
+    add("team:" + id, t ? t->limits : Limits{}, t ? t->spend : 0);
+  };
+  auto add_user = [&](const std::string& id) {
+    if (id.empty()) return;
+    auto u = dir.user(id);
+    add("user:" + id, u ? u->limits : Limits{}, u ? u->spend : 0);
+  };
   if (!key_id.empty()) {
     auto k = dir.key_by_id(key_id);
-    scopes.push_back(scope_of("key:" + key_id, k ? k->limits : Limits{}, k ? k->spend : 0));
+    add("key:" + key_id, k ? k->limits : Limits{}, k ? k->spend : 0);
   }
-  if (!team_id.empty()) {
-    auto t = dir.team(team_id);
-    scopes.push_back(scope_of("team:" + team_id, t ? t->limits : Limits{}, t ? t->spend : 0));
-  }
-  if (!user_id.empty()) {
-    auto u = dir.user(user_id);
-    scopes.push_back(scope_of("user:" + user_id, u ? u->limits : Limits{}, u ? u->spend : 0));
+  add_team(team_id);
+  add_user(user_id);
+  // A key minted by another key draws on the budgets of the key that minted
+  // it (and of that key's team and user), up the chain: children together
+  // cannot spend more than their parent may.
+  if (!key_id.empty()) {
+    for (const auto& a : dir.ancestors(key_id)) {
+      add("key:" + a->key_id, a->limits, a->spend);
+      add_team(a->team_id);
+      add_user(a->user_id);
+    }
   }
   if (!end_user.empty()) {
     auto e = dir.end_user(end_user);
@@ -154,12 +186,10 @@ boost::asio::awaitable<Decision> BudgetMiddleware::on_request(RequestContext& ct
                                                                                    : config_->router.total_ms + 60'000);
   auto result = book_->reserve(scopes, amount, ttl);
   if (auto* denial = std::get_if<BudgetBook::Denial>(&result)) {
-    // Name the budget as its owner knows it: the alias when there is one.
-    std::string name = describe(denial->scope);
-    if (p.key && denial->scope == "key:" + p.key->key_id && !p.key->key_alias.empty()) {
-      name = "key '" + p.key->key_alias + "'";
-    } else if (p.team && denial->scope == "team:" + p.team->team_id && !p.team->team_alias.empty()) {
-      name = "team '" + p.team->team_alias + "'";
+    std::string name = scope_name(*dir, denial->scope);
+    if (p.key && denial->scope != "key:" + p.key->key_id && denial->scope != "team:" + p.key->team_id &&
+        denial->scope != "user:" + p.key->user_id && !denial->scope.starts_with("end_user:")) {
+      name += " (this key was minted under it and draws on its budget)";
     }
     co_return ApiError::budget_exceeded(fmt::format(
         "Budget exceeded for {}: ${:.6f} spent and ${:.6f} reserved by requests in flight, of a ${:.6f} budget; this "

@@ -46,7 +46,12 @@ class BudgetMiddleware final : public Middleware {
 
 // The budget scopes of a request's key, team, user and end user, with their
 // settings from the Directory (the end user falls back to the config's
-// default end-user budget). Ids that are empty are left out.
+// default end-user budget). Ids that are empty are left out. A key minted by
+// another key (created_by) also gets the scopes of that key, its team and its
+// user, and so on up the chain (Directory::ancestors), after its own: every
+// key drawing on a parent's budget reserves against it, so minting many keys
+// cannot multiply what the parent may spend. Each scope's stored spend
+// includes what keys drawing on it have spent (Directory::drawn_spend).
 std::vector<BudgetScope> budget_scopes(const Config& config, const Directory& dir, const std::string& key_id,
                                        const std::string& team_id, const std::string& user_id,
                                        const std::string& end_user);

@@ -1,34 +1,55 @@
 #include "middleware/policy.h"
 
 #include <algorithm>
+#include <array>
 
 namespace tollgate {
 namespace {
 
-bool is_llm_route(std::string_view path) {
-  return path.starts_with("/v1/chat/") || path.starts_with("/v1/completions") || path.starts_with("/v1/embeddings") ||
-         path.starts_with("/v1/messages") || path.starts_with("/v1/models");
-}
+// A route entry is a set of atoms: exact paths, or prefixes (that admit
+// every path starting with them). Admission and coverage both read them, so
+// a group means the same when a request is admitted and when it is granted.
+struct Atom {
+  std::string_view text;
+  bool prefix;
+};
 
-bool is_info_route(std::string_view path) {
-  return path == "/key/info" || path == "/team/info" || path == "/user/info";
-}
+// At most five atoms, held by value: admission runs on every request.
+struct Atoms {
+  std::array<Atom, 5> items{};
+  std::size_t size = 0;
+  const Atom* begin() const { return items.data(); }
+  const Atom* end() const { return items.data() + size; }
+};
 
-bool is_management_route(std::string_view path) {
-  return path.starts_with("/key/") || path.starts_with("/team/") || path.starts_with("/user/") ||
-         path.starts_with("/customer/") || path.starts_with("/end_user/");
-}
-
-bool entry_allows(std::string_view entry, std::string_view path) {
-  if (entry == "llm_api_routes" || entry == "openai_routes") return is_llm_route(path);
-  if (entry == "info_routes") return is_info_route(path);
-  if (entry == "management_routes") return is_management_route(path);
-  if (entry == "spend_tracking_routes") return path.starts_with("/spend/");
+Atoms atoms_of(std::string_view entry) {
+  if (entry == "llm_api_routes" || entry == "openai_routes") {
+    return {{{{"/v1/chat/", true}, {"/v1/completions", true}, {"/v1/embeddings", true}, {"/v1/messages", true},
+              {"/v1/models", true}}},
+            5};
+  }
+  if (entry == "info_routes") return {{{{"/key/info", false}, {"/team/info", false}, {"/user/info", false}}}, 3};
+  if (entry == "management_routes") {
+    return {{{{"/key/", true}, {"/team/", true}, {"/user/", true}, {"/customer/", true}, {"/end_user/", true}}}, 5};
+  }
+  if (entry == "spend_tracking_routes") return {{{{"/spend/", true}}}, 1};
   if (entry.size() > 2 && entry.ends_with("/*")) {
     entry.remove_suffix(1);  // keep the slash: "/key/*" admits "/key/x", not "/keyboard"
-    return path.starts_with(entry);
+    return {{{{entry, true}}}, 1};
   }
-  return entry == path;
+  return {{{{entry, false}}}, 1};
+}
+
+bool admits(const Atom& a, std::string_view path) { return a.prefix ? path.starts_with(a.text) : path == a.text; }
+
+bool entry_allows(std::string_view entry, std::string_view path) {
+  const auto atoms = atoms_of(entry);
+  return std::any_of(atoms.begin(), atoms.end(), [&](const Atom& a) { return admits(a, path); });
+}
+
+const std::vector<std::string>& default_routes() {
+  static const std::vector<std::string> routes{"llm_api_routes", "info_routes"};
+  return routes;
 }
 
 }  // namespace
@@ -39,10 +60,29 @@ bool model_list_allows(const std::vector<std::string>& models, const std::string
                      [&](const std::string& m) { return m == model || m == "*" || m == "all-proxy-models"; });
 }
 
+std::vector<std::string> effective_routes(const std::vector<std::string>& allowed_routes) {
+  return allowed_routes.empty() ? default_routes() : allowed_routes;
+}
+
 bool routes_allow(const std::vector<std::string>& allowed_routes, std::string_view path) {
-  if (allowed_routes.empty()) return is_llm_route(path) || is_info_route(path);
-  return std::any_of(allowed_routes.begin(), allowed_routes.end(),
-                     [&](const std::string& e) { return entry_allows(e, path); });
+  const auto& entries = allowed_routes.empty() ? default_routes() : allowed_routes;
+  return std::any_of(entries.begin(), entries.end(), [&](const std::string& e) { return entry_allows(e, path); });
+}
+
+bool routes_cover(const std::vector<std::string>& allowed_routes, std::string_view entry) {
+  const auto& entries = allowed_routes.empty() ? default_routes() : allowed_routes;
+  for (const Atom& a : atoms_of(entry)) {
+    const bool covered = std::any_of(entries.begin(), entries.end(), [&](const std::string& e) {
+      for (const Atom& b : atoms_of(e)) {
+        // An exact path is covered by any atom admitting it; a prefix only by
+        // a prefix it extends (a set of exact paths never covers a prefix).
+        if (a.prefix ? (b.prefix && a.text.starts_with(b.text)) : admits(b, a.text)) return true;
+      }
+      return false;
+    });
+    if (!covered) return false;
+  }
+  return true;
 }
 
 bool Policy::allowed(const Principal& p, const std::string& model) {

@@ -38,7 +38,15 @@ bool model_list_allows(const std::vector<std::string>& models, const std::string
 // /team/*, /user/*, /customer/*), "spend_tracking_routes" (/spend/*),
 // "info_routes" (/key/info, /team/info, /user/info for the caller's own
 // objects). Entries may also be exact paths or prefixes ending in "/*".
-// An empty list means llm_api_routes + info_routes.
+// An empty list means llm_api_routes + info_routes, everywhere: when a
+// request is admitted and when a key with such a list is granted
+// (effective_routes spells it out).
 bool routes_allow(const std::vector<std::string>& allowed_routes, std::string_view path);
+std::vector<std::string> effective_routes(const std::vector<std::string>& allowed_routes);
+// True when every path the route entry `entry` admits is admitted by
+// `allowed_routes`: a group by the same group or by groups and prefixes that
+// contain all of it, a prefix by a shorter prefix, an exact path by any entry
+// admitting it.
+bool routes_cover(const std::vector<std::string>& allowed_routes, std::string_view entry);
 
 }  // namespace tollgate

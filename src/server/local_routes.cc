@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "admin/admin_api.h"
 #include "middleware/policy.h"
 
 namespace tollgate {
@@ -55,11 +56,11 @@ Route resolve_route(http::verb method, std::string_view target) {
   // The admin API (LiteLLM's paths, no /v1); AdminApi checks methods.
   for (std::string_view prefix : {"/key/", "/team/", "/user/", "/customer/", "/spend/"}) {
     if (path.starts_with(prefix)) {
-      // /key/{key}/regenerate carries a raw key: the path that logs, spans
-      // and rows record names the route, never the key (AdminApi reads the
-      // target itself).
-      const bool key_in_path = path.starts_with("/key/") && path.ends_with("/regenerate") && path != "/key/regenerate";
-      r.path = key_in_path ? std::string("/key/{key}/regenerate") : std::string(path);
+      // /key/{key}/regenerate carries a raw key, and a client may paste one
+      // into any path: the path that logs, spans and rows record names the
+      // route, never what the client put there (AdminApi reads the target
+      // itself).
+      r.path = AdminApi::recorded_path(path);
       r.endpoint = Endpoint::admin;
       return r;
     }

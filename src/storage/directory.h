@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "tollgate/store.h"
 
@@ -25,6 +26,16 @@ class Directory {
   std::shared_ptr<const TeamRecord> team(const std::string& team_id) const;
   std::shared_ptr<const UserRecord> user(const std::string& user_id) const;
   std::shared_ptr<const EndUserRecord> end_user(const std::string& end_user_id) const;
+  // The keys above `key_id`'s in the minting chain, nearest first: the key
+  // that created it (created_by), the key that created that one, and so on,
+  // stopping at the master key, a key no longer stored, or after 16 keys.
+  std::vector<std::shared_ptr<const KeyRecord>> ancestors(const std::string& key_id) const;
+  // A key draws on the budgets of its ancestors' keys, teams and users
+  // (budget_scopes). The store books a spend row only on the row's own key,
+  // team and user, so this is the stored spend of the keys that draw on the
+  // budget scope `scope_id` ("key:<id>", "team:<id>" or "user:<id>") without
+  // being booked on it: a budget seeded from the store adds it.
+  double drawn_spend(const std::string& scope_id) const;
   int64_t version() const { return version_; }
   std::size_t key_count() const { return keys_.size(); }
 
@@ -35,6 +46,7 @@ class Directory {
   std::unordered_map<std::string, std::shared_ptr<const TeamRecord>> teams_;
   std::unordered_map<std::string, std::shared_ptr<const UserRecord>> users_;
   std::unordered_map<std::string, std::shared_ptr<const EndUserRecord>> end_users_;
+  std::unordered_map<std::string, double> drawn_spend_;  // by budget scope id
 };
 
 // The current Directory, shared by every worker. Thread-safe.
