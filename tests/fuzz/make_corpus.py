@@ -345,4 +345,106 @@ for target, bodies in responses.items():
     write(target, "error_429", err + le(9, 1) + le(1, 1))
     write(target, "error_400_retry", err + le(30, 3) + le(0, 1) + le(1 | 4, 1))
     write(target, "error_header", rstr(b"ValidationException") + err + le(10, 1) + le(1 | 8, 1))
+# --- client request bodies -----------------------------------------------------
+# request_body: the body, then pick (1), ops (1), depth - 2 (2): ops bit 1 sets
+# model, 2 sets stream_options, 4 erases it, 8 sets max_tokens, 16 erases the
+# pick-th member, 32 copies it (64: under "model"), 128 erases model.
+chat_body = {"model": "gpt-4o", "messages": [
+    {"role": "system", "content": "Be brief."},
+    {"role": "user", "content": [{"type": "text", "text": "What is in this image? Caf\u00e9 \u4e2d"},
+                                 {"type": "image_url", "image_url": {"url": "https://example.com/a.png", "detail": "low"}}]},
+    {"role": "assistant", "content": None, "tool_calls": [
+        {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}]},
+    {"role": "tool", "tool_call_id": "call_1", "content": "18C"}],
+    "tools": [{"type": "function", "function": {"name": "get_weather", "description": "Weather",
+                                                "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                                                               "required": ["city"]}}}],
+    "tool_choice": "auto", "temperature": 0.7, "top_p": 1, "max_tokens": 256, "stop": ["\n\n"], "seed": 7,
+    "stream": True, "stream_options": {"include_usage": True}, "user": "end-user-1"}
+simple_chat = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hello"}]}
+completion_body = {"model": "gpt-3.5-turbo-instruct", "prompt": ["Say this", [1, 2, 3]], "max_tokens": 16, "n": 1}
+embedding_body = {"model": "text-embedding-3-small", "input": ["one", "two"], "encoding_format": "float", "dimensions": 256}
+spaced = b'{ "mod\\u0065l" :\t"gpt-4o" ,\n "messages" : [ {"role":"user","content":"a\\"b\\\\"} ] , "n" : 1.0 , "x":-0 }'
+
+
+def rb(body, depth=64, ops=0, pick=0):
+    return body + le(pick, 1) + le(ops, 1) + le(depth - 2, 2)
+
+
+write("request_body", "chat", rb(json.dumps(chat_body).encode(), ops=1 | 4))
+write("request_body", "simple", rb(json.dumps(simple_chat).encode(), ops=2 | 8, depth=2))
+write("request_body", "completion", rb(json.dumps(completion_body).encode(), ops=16 | 32 | 64, pick=1))
+write("request_body", "embedding", rb(json.dumps(embedding_body).encode(), ops=128 | 2))
+write("request_body", "spaced", rb(spaced, ops=1 | 16, pick=2))
+write("request_body", "deep", rb(b'{"model":"m","messages":[{"role":"user","content":"x"}],"x":' + b"[" * 6 + b"]" * 6 + b"}", depth=8))
+write("request_body", "too_deep", rb(b'{"a":' + b"[" * 8 + b"]" * 8 + b"}", depth=8))
+write("request_body", "duplicate", rb(b'{"model":"a","messages":[],"model":"b"}'))
+write("request_body", "bad", rb(b'{"model":"gpt-4o","messages":[{"role":"robot","content":1}], "max_tokens": 1e400}'))
+write("request_body", "array_root", rb(b'[{"model":"x"}]', ops=255))
+
+# request_<provider>: [fuzzed model string,] the body, then model pick (1) and
+# mode (1): bits 0-1 endpoint (chat, completions, embeddings, chat), 4 stream,
+# 8 params: reject, 16 validate first, 32 depth 1024, 64 model from the
+# front, 128 usage asked for (unvalidated streams).
+json_mode = dict(simple_chat, response_format={"type": "json_schema", "json_schema": {
+    "name": "out", "schema": {"type": "object", "properties": {"a": {"type": "integer"}}}}}, reasoning_effort="low",
+                 logprobs=True, top_logprobs=2, presence_penalty=0.5, n=1, max_completion_tokens=100)
+request_seeds = [("chat_stream", json.dumps(chat_body).encode(), 0, 4 | 16),
+                 ("chat_reject", json.dumps(json_mode).encode(), 1, 8 | 16),
+                 ("chat_drop", json.dumps(json_mode).encode(), 2, 16),
+                 ("completion", json.dumps(dict(completion_body, prompt="Say this")).encode(), 0, 1 | 16),
+                 ("embedding", json.dumps(embedding_body).encode(), 3, 2 | 16),
+                 ("raw", json.dumps(dict(simple_chat, messages=[{"role": "user", "content": [{"type": "file"}]}])).encode(), 0, 4 | 128)]
+for provider in ("openai", "azure", "anthropic", "gemini", "bedrock", "cohere", "vertex"):
+    for name, body, pick, mode in request_seeds:
+        write("request_" + provider, name, body + le(pick, 1) + le(mode, 1))
+    write("request_" + provider, "odd_model", rstr(b"m/../x y?z#\xc3\xa9") + json.dumps(simple_chat).encode() +
+          le(0, 1) + le(64 | 16, 1))
+
+# --- Anthropic inbound (/v1/messages) ---------------------------------------------
+# mode (last byte): 0 create, 1 count_tokens (4: depth 1024), 2 reply, 3 stream.
+messages_body = {
+    "model": "claude-sonnet-4-5", "max_tokens": 1024, "system": [{"type": "text", "text": "Be brief."}],
+    "messages": [
+        {"role": "user", "content": [
+            {"type": "text", "text": "Look"},
+            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}},
+            {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "notes"}}]},
+        {"role": "assistant", "content": [{"type": "thinking", "thinking": "hm", "signature": "s"},
+                                          {"type": "text", "text": "Checking."},
+                                          {"type": "tool_use", "id": "toolu_1", "name": "get", "input": {"q": 1}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": [
+            {"type": "text", "text": "42"},
+            {"type": "image", "source": {"type": "url", "url": "https://example.com/x.png"}}]}]}],
+    "tools": [{"name": "get", "description": "Get", "input_schema": {"type": "object", "properties": {"q": {"type": "integer"}}}}],
+    "tool_choice": {"type": "any", "disable_parallel_tool_use": True},
+    "temperature": 0.5, "top_k": 5, "stop_sequences": ["END"], "metadata": {"user_id": "u-1"},
+    "thinking": {"type": "enabled", "budget_tokens": 4096}, "stream": True}
+structured = {"model": "claude-opus-4-1", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}],
+              "output_config": {"effort": "low", "format": {"type": "json_schema", "schema": {"type": "object"}}}}
+write("anthropic_inbound", "create", json.dumps(messages_body).encode() + le(0, 1))
+write("anthropic_inbound", "count_tokens", json.dumps(messages_body).encode() + le(1, 1))
+write("anthropic_inbound", "structured", json.dumps(structured).encode() + le(4, 1))
+write("anthropic_inbound", "invalid", b'{"model":"c","max_tokens":1,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/tiff","data":"x"}}]}]}' + le(0, 1))
+completion = {"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "gpt-4o", "choices": [
+    {"index": 0, "message": {"role": "assistant", "content": "Hi", "reasoning_content": "hm", "tool_calls": [
+        {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{\"a\":1}"}}]},
+     "finish_reason": "tool_calls"}], "usage": {"prompt_tokens": 5, "completion_tokens": 2,
+                                                "prompt_tokens_details": {"cached_tokens": 1}}}
+# reply: body, then the usage flag (1), the status pick (1; 0 = 200, 9 = 429).
+write("anthropic_inbound", "reply", json.dumps(completion).encode() + le(0, 1) + le(0, 1) + le(2, 1))
+write("anthropic_inbound", "reply_error", json.dumps(errors["response_openai"]).encode() + le(0, 1) + le(9, 1) + le(2, 1))
+# stream: payload strings from the front, then [DONE]? (1), estimate (3).
+chunk = {"id": "chatcmpl-2", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o"}
+stream_payloads = [dict(chunk, choices=[{"index": 0, "delta": {"role": "assistant", "reasoning_content": "hm"}}]),
+                   dict(chunk, choices=[{"index": 0, "delta": {"content": "Hi"}}]),
+                   dict(chunk, choices=[{"index": 0, "delta": {"tool_calls": [
+                       {"index": 0, "id": "call_1", "function": {"name": "f", "arguments": "{\"a\""}}]}}]),
+                   dict(chunk, choices=[{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": ":1}"}}]},
+                                         "finish_reason": "tool_calls"}]),
+                   dict(chunk, choices=[], usage={"prompt_tokens": 9, "completion_tokens": 3})]
+front = b"".join(rstr(json.dumps(p).encode()) for p in stream_payloads)
+write("anthropic_inbound", "stream", front + le(1, 1) + le(40, 3) + le(3, 1))
+write("anthropic_inbound", "stream_error", rstr(json.dumps(stream_payloads[1]).encode()) +
+      rstr(b'{"error":{"message":"overloaded","type":"server_error","code":"overloaded"}}') + le(1, 1) + le(0, 3) + le(3, 1))
 print("corpus written to", ROOT)

@@ -1,0 +1,8 @@
+// Vertex AI request building: the Gemini adapter with a vertex config
+// (project and location in the URL, no API key header), build_request after
+// the parameter policy, over fuzzed client bodies (checks: request_fuzz.h).
+#include "request_fuzz.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  return tollgate::fuzz::fuzz_request(tollgate::ProviderType::vertex, data, size);
+}
