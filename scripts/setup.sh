@@ -12,7 +12,7 @@ BUILD_PKGS=(build-essential cmake ninja-build ccache pkg-config
 TEST_PKGS=(nodejs npm)
 # scripts/test.sh builds with clang 14 (ASan, UBSan, libFuzzer): Debian 12's.
 FUZZ_PKGS=(clang libclang-rt-14-dev)
-BENCH_PKGS=(nginx-light wrk curl valgrind)
+BENCH_PKGS=(nginx-light wrk curl valgrind postgresql)
 
 want=("${BUILD_PKGS[@]}")
 for arg in "$@"; do

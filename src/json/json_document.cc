@@ -28,12 +28,17 @@ struct Scratch {
 // and upstreams'), or a fresh one for inputs too large to keep buffers for.
 // Null when the buffers cannot be allocated: then nothing is parsed (a
 // parser without them would size itself with simdjson's default depth).
+//
+// simdjson refuses a non-empty container at its max_depth but accepts an
+// empty one there, so a parser allocated for exactly `max_depth` refused
+// documents as deep as the limit allows. It gets one level more, and
+// tape_depth() holds documents to the limit.
 Scratch* scratch_for(std::size_t max_depth, std::size_t len, std::unique_ptr<Scratch>& oversize) {
   thread_local std::unique_ptr<Scratch> slots[2];
   auto make = [&](std::unique_ptr<Scratch>& slot, std::size_t capacity) -> Scratch* {
     slot = std::make_unique<Scratch>();
     slot->max_depth = max_depth;
-    if (slot->parser.allocate(capacity, max_depth) != simdjson::SUCCESS) {
+    if (slot->parser.allocate(capacity, max_depth + 1) != simdjson::SUCCESS) {
       slot.reset();
       return nullptr;
     }
@@ -56,6 +61,24 @@ std::string_view reason_of(simdjson::error_code e) {
     case simdjson::EMPTY: return "no JSON value";
     default: return "malformed JSON";
   }
+}
+
+// Deepest nesting of arrays and objects in a parsed document (the root
+// container is 1), empty containers included.
+std::size_t tape_depth(const dom::document& doc) {
+  const std::size_t tape_len = static_cast<std::size_t>(doc.tape[0] & simdjson::internal::JSON_VALUE_MASK);
+  std::size_t depth = 0, deepest = 0;
+  for (std::size_t i = 1; i < tape_len; ++i) {
+    const char type = static_cast<char>(doc.tape[i] >> 56);
+    if (type == '[' || type == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (type == ']' || type == '}') {
+      --depth;
+    } else if (type == 'l' || type == 'u' || type == 'd') {
+      ++i;  // the number's value is the next word
+    }
+  }
+  return deepest;
 }
 
 // Copies the used part of a parsed scratch document into `out`.
@@ -239,6 +262,7 @@ Result<std::shared_ptr<const JsonDocument>, JsonError> JsonDocument::parse(std::
   dom::element root;
   const auto code = s->parser.parse_into_document(s->doc, text.data(), text.size(), false).get(root);
   if (code != simdjson::SUCCESS) return failure(text, limits, code);
+  if (tape_depth(s->doc) > limits.max_depth) return failure(text, limits, simdjson::DEPTH_ERROR);
   if (auto dup = duplicate_key(root)) return duplicate_failure(text, limits, *dup);
   std::shared_ptr<JsonDocument> doc(new JsonDocument());
   copy_used(s->doc, doc->tape_->doc);
@@ -260,9 +284,12 @@ Result<nlohmann::json, JsonError> parse_json_tree(std::string_view text, const J
   Scratch* s = scratch_for(limits.max_depth, text.size(), oversize);
   if (!s) return JsonError{JsonError::npos, "out of memory"};
   dom::element root;
-  // realloc_if_needed: the parser copies the bytes into its padded buffer.
-  const auto code = s->parser.parse_into_document(s->doc, text.data(), text.size(), true).get(root);
+  // realloc_if_needed: the parser copies the bytes into its padded buffer
+  // (with memcpy, which must not see the null data() of an empty view).
+  const char* bytes = text.empty() ? "" : text.data();
+  const auto code = s->parser.parse_into_document(s->doc, bytes, text.size(), true).get(root);
   if (code != simdjson::SUCCESS) return failure(text, limits, code);
+  if (tape_depth(s->doc) > limits.max_depth) return failure(text, limits, simdjson::DEPTH_ERROR);
   if (auto dup = duplicate_key(root)) return duplicate_failure(text, limits, *dup);
   return JsonTapeAccess::view(root).to_json();
 }

@@ -1,10 +1,17 @@
 #include "providers/stream_normalizer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
+#include "providers/json_fields.h"
+
 namespace tollgate {
 namespace {
+
+// A choice index from the upstream is held to what a request may ask for
+// (n is at most 128), so a hostile index cannot grow the state.
+constexpr int64_t kMaxChoices = 127;
 
 using nlohmann::json;
 
@@ -109,7 +116,7 @@ std::vector<std::string> StreamNormalizer::on_chunk(json chunk) {
   for (auto& choice : *choices) {
     if (!choice.is_object()) continue;
     for (const auto& field : profile_.strip_choice_fields) choice.erase(field);
-    int index = choice.value("index", 0);
+    const int index = static_cast<int>(std::clamp<int64_t>(json_int(choice, "index"), 0, kMaxChoices));
     choice["index"] = index;
     auto& state = choices_[index];
     auto fr = choice.find("finish_reason");

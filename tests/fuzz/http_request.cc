@@ -114,7 +114,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto split = tollgate::fuzz::split_input(fdp);
   const Connection pieces = read_connection(split.pieces(), header_limit, body_limit);
   const Connection whole = read_connection({std::string_view(split.payload)}, header_limit, body_limit);
-  FUZZ_CHECK(pieces.requests == whole.requests, "the split changed the requests parsed");
+  // Beast applies header_limit to what it has parsed so far, so a header a
+  // little over the limit passes when it arrives in one read and not when a
+  // read ends inside it (found by this target: 75 header bytes against a
+  // limit of 54). A large header is refused either way; the split may decide
+  // only at the limit's edge, so there the requests are not compared.
+  const bool at_header_limit = pieces.error == http::error::header_limit || whole.error == http::error::header_limit;
+  FUZZ_CHECK(at_header_limit || pieces.requests == whole.requests,
+             "the split changed the requests parsed: " + std::to_string(pieces.requests.size()) + " (" +
+                 pieces.error.message() + ") vs " + std::to_string(whole.requests.size()) + " (" +
+                 whole.error.message() + ")");
   // Which error ends a bad connection may depend on the reads (Beast rejects
   // a bad start line early when it sees the bad byte before the line's end);
   // whether one does must not.

@@ -395,9 +395,23 @@ request_seeds = [("chat_stream", json.dumps(chat_body).encode(), 0, 4 | 16),
                  ("completion", json.dumps(dict(completion_body, prompt="Say this")).encode(), 0, 1 | 16),
                  ("embedding", json.dumps(embedding_body).encode(), 3, 2 | 16),
                  ("raw", json.dumps(dict(simple_chat, messages=[{"role": "user", "content": [{"type": "file"}]}])).encode(), 0, 4 | 128)]
+odd_types = json.dumps({"model": "m", "stream": None, "messages": [
+    {"role": "user", "content": [{"type": "text", "text": {"not": "a string"}},
+                                 {"type": "image_url", "image_url": {"url": 5}}]},
+    {"role": "assistant", "content": None, "tool_calls": [{"id": 7, "type": "function",
+                                                             "function": {"name": ["x"], "arguments": "{}"}}]},
+    {"role": "tool", "tool_call_id": "7", "content": "ok"}],
+    "tools": [{"type": "function", "function": {"name": "wx", "strict": "yes"}}],
+    "response_format": {"type": 1}}).encode()
 for provider in ("openai", "azure", "anthropic", "gemini", "bedrock", "cohere", "vertex"):
     for name, body, pick, mode in request_seeds:
         write("request_" + provider, name, body + le(pick, 1) + le(mode, 1))
+    # Regressions: a json_schema response_format without its json_schema
+    # object (Bedrock read a missing member); members of unexpected types
+    # (nlohmann's value() threw in the Cohere and Gemini translations).
+    write("request_" + provider, "schema_missing", json.dumps(dict(simple_chat, response_format={"type": "json_schema"})).encode() +
+          le(0, 1) + le(16, 1))
+    write("request_" + provider, "odd_types", odd_types + le(0, 1) + le(16, 1))
     write("request_" + provider, "odd_model", rstr(b"m/../x y?z#\xc3\xa9") + json.dumps(simple_chat).encode() +
           le(0, 1) + le(64 | 16, 1))
 
@@ -447,4 +461,38 @@ front = b"".join(rstr(json.dumps(p).encode()) for p in stream_payloads)
 write("anthropic_inbound", "stream", front + le(1, 1) + le(40, 3) + le(3, 1))
 write("anthropic_inbound", "stream_error", rstr(json.dumps(stream_payloads[1]).encode()) +
       rstr(b'{"error":{"message":"overloaded","type":"server_error","code":"overloaded"}}') + le(1, 1) + le(0, 3) + le(3, 1))
+# --- dictionaries (tests/fuzz/dict/<target>.dict) -------------------------------
+# The member names and values of the OpenAI and Anthropic request shapes, so
+# that mutations reach nested structure (tool calls, content parts, schemas).
+DICT = os.path.join(os.path.dirname(ROOT), "dict")
+openai_words = ["model", "messages", "role", "content", "system", "developer", "user", "assistant", "tool", "function",
+                "name", "tool_calls", "tool_call_id", "id", "type", "arguments", "text", "refusal", "image_url", "url",
+                "detail", "low", "input_audio", "format", "data", "file", "file_data", "tools", "parameters",
+                "description", "strict", "tool_choice", "auto", "none", "required", "allowed_tools", "mode",
+                "response_format", "json_object", "json_schema", "schema", "reasoning_effort", "minimal", "high",
+                "max_tokens", "max_completion_tokens", "temperature", "top_p", "n", "stop", "seed", "stream",
+                "stream_options", "include_usage", "logprobs", "top_logprobs", "logit_bias", "presence_penalty",
+                "frequency_penalty", "parallel_tool_calls", "prompt", "input", "encoding_format", "base64",
+                "dimensions", "input_type", "echo", "suffix", "best_of", "functions", "function_call", "$ref", "$defs",
+                "anyOf", "properties", "items", "enum", "nullable", "object", "array", "string", "integer",
+                "data:image/png;base64,", "data:application/pdf;base64,"]
+anthropic_words = ["max_tokens", "stop_sequences", "top_k", "metadata", "user_id", "thinking", "enabled", "disabled",
+                   "adaptive", "budget_tokens", "output_config", "effort", "tool_use", "tool_result", "tool_use_id",
+                   "input", "input_schema", "any", "disable_parallel_tool_use", "image", "document", "source",
+                   "media_type", "image/png", "application/pdf", "redacted_thinking", "signature", "custom",
+                   "count_tokens", "[DONE]", "choices", "delta", "finish_reason", "usage", "prompt_tokens",
+                   "completion_tokens", "reasoning_content", "error", "chat.completion.chunk"]
+
+
+def write_dict(target, words):
+    os.makedirs(DICT, exist_ok=True)
+    with open(os.path.join(DICT, target + ".dict"), "w") as f:
+        f.write("# written by make_corpus.py\n")
+        for w in words:
+            f.write(json.dumps(json.dumps(w)) + "\n")
+
+
+for t in ["request_body"] + ["request_" + p for p in ("openai", "azure", "anthropic", "gemini", "bedrock", "cohere", "vertex")]:
+    write_dict(t, openai_words)
+write_dict("anthropic_inbound", sorted(set(openai_words + anthropic_words)))
 print("corpus written to", ROOT)

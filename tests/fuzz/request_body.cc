@@ -213,7 +213,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t pick = fdp.ConsumeIntegral<uint8_t>();
   const std::string text = fdp.ConsumeRemainingBytesAsString();
 
-  const json reference = json::parse(text, nullptr, false);
+  // nlohmann reads a NUL byte as the end of the input: no reference then.
+  const json reference = text.find('\0') == std::string::npos ? json::parse(text, nullptr, false)
+                                                               : json(json::value_t::discarded);
   auto parsed = JsonDocument::parse(text, JsonLimits{max_depth});
   if (!parsed) {
     const JsonError& e = parsed.error();
@@ -231,7 +233,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(doc->text() == text, "the document's text changed");
   FUZZ_CHECK(nesting(text) <= max_depth, "parsed a document deeper than the limit");
   const json tree = doc->root().to_json();
-  FUZZ_CHECK(!reference.is_discarded() && reference == tree, "the parser and nlohmann read different values");
+  FUZZ_CHECK(text.find('\0') != std::string::npos || (!reference.is_discarded() && reference == tree),
+             "the parser and nlohmann read different values");
   if (tree.is_object()) {
     FUZZ_CHECK(doc->members().size() == tree.size(), "member spans");
     for (const auto& m : doc->members()) {

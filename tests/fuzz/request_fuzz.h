@@ -204,6 +204,9 @@ inline int fuzz_request(ProviderType type, const uint8_t* data, size_t size) {
   if (validated) {
     if (validate_request(ctx)) return 0;
   } else {
+    // Unvalidated bodies still have the one property every route checks
+    // before an adapter can run: an object root.
+    if (!ctx.body.is_object()) return 0;
     ctx.stream = stream;
     ctx.client_wants_usage = stream && (mode & 128);
     ctx.requested_model = "fuzz";

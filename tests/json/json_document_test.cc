@@ -90,6 +90,36 @@ TEST(JsonDocument, RefusesNestingBeyondTheLimitSayingWhere) {
   EXPECT_EQ(parse_error(nested(9), eight).reason, "nesting deeper than 8 levels");
 }
 
+// Found by fuzz_request_body: simdjson refuses a non-empty container at its
+// max_depth (and accepts an empty one there), so a document exactly as deep
+// as the limit was refused, with an error the locator could not place.
+TEST(JsonDocument, AcceptsDocumentsExactlyAsDeepAsTheLimit) {
+  const JsonLimits seven{7};
+  EXPECT_TRUE(parse_ok(R"([[[[[[["x"]]]]]]])", seven));
+  EXPECT_TRUE(parse_ok(R"({"x":[[[[[{"a":1}]]]]]})", seven));
+  EXPECT_TRUE(parse_ok("[[[[[[[]]]]]]]", seven));
+  EXPECT_TRUE(parse_json_tree(R"({"x":[[[[[[1]]]]]]})", seven).ok());
+  for (const char* deeper : {"[[[[[[[[]]]]]]]]", "[[[[[[[[1]]]]]]]]", R"({"x":[[[[[[{}]]]]]]})"}) {
+    const JsonError e = parse_error(deeper, seven);
+    EXPECT_EQ(e.reason, "nesting deeper than 7 levels") << deeper;
+    EXPECT_NE(e.offset, JsonError::npos) << deeper;
+    EXPECT_FALSE(parse_json_tree(deeper, seven).ok()) << deeper;
+  }
+  EXPECT_EQ(parse_error("[[[[[[[[]]]]]]]]", seven).offset, 7u);
+  std::string at_limit = std::string(64, '[') + "1" + std::string(64, ']');
+  EXPECT_TRUE(parse_ok(at_limit));
+}
+
+// Found by fuzz_stream_bedrock: an event with an empty payload handed the
+// parser an empty view whose data() is null, which it passed to memcpy
+// (undefined behaviour, reported by UBSan).
+TEST(JsonDocument, EmptyInputIsAnErrorNotUndefinedBehaviour) {
+  const auto tree = parse_json_tree(std::string_view());
+  ASSERT_FALSE(tree.ok());
+  EXPECT_FALSE(tree.error().reason.empty());
+  EXPECT_FALSE(JsonDocument::parse(std::string(), JsonLimits{}).ok());
+}
+
 TEST(JsonDocument, RefusesNumbersThatOverflow) {
   auto e = parse_error(R"({"model":"m","temperature":1e400})");
   EXPECT_EQ(e.reason, "number out of range");

@@ -92,6 +92,41 @@ TEST(CohereRequest, ToolsAndToolChoice) {
   EXPECT_EQ(r.error().param, "tool_choice");
 }
 
+// Found by fuzz_request_cohere: nlohmann's value() throws when a member has
+// another type than its default, so fields the validator does not check
+// (and "stream": null, which it accepts) escaped as exceptions (a 500)
+// instead of being read as absent or refused as a 400.
+TEST(CohereRequest, MembersOfUnexpectedTypesAreReadAsAbsentNotThrown) {
+  json body = json::parse(R"({"messages":[
+      {"role":"user","content":[{"type":"text","text":{"not":"a string"}}]},
+      {"role":"assistant","content":null,"tool_calls":[{"id":7,"type":"function","function":{"name":["x"],"arguments":"{}"}}]},
+      {"role":"tool","tool_call_id":"7","content":"ok"}],
+    "tools":[{"type":"function","function":{"name":"wx","strict":"yes"}}],
+    "tool_choice":{"type":"function","function":"wx"},
+    "response_format":{"type":1},
+    "stream":null})");
+  std::vector<std::string> notes;
+  Result<json> r = json();
+  ASSERT_NO_THROW(r = chat_request(body, "command-a-03-2025", notes));
+  ASSERT_FALSE(r.ok());  // the tool_choice names no function of tools
+  EXPECT_EQ(r.error().status, 400);
+  EXPECT_EQ(r.error().param, "tool_choice");
+
+  body.erase("tool_choice");
+  auto up = translate(body);
+  EXPECT_EQ(up["messages"][0]["content"], json::parse(R"([{"type":"text","text":""}])"));
+  EXPECT_EQ(up["messages"][1]["tool_calls"][0]["id"], "");
+  EXPECT_EQ(up["messages"][1]["tool_calls"][0]["function"]["name"], "");
+  EXPECT_FALSE(up.contains("strict_tools"));
+  EXPECT_FALSE(up.contains("response_format"));
+  EXPECT_FALSE(up.contains("stream"));
+
+  json typed = {{"messages", json::array()}, {"tools", json::parse(R"([{"type":5,"function":{"name":"wx"}}])")}};
+  ASSERT_NO_THROW(r = chat_request(typed, "command-a-03-2025", notes));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().param, "tools[0]");
+}
+
 TEST(CohereRequest, ResponseFormat) {
   EXPECT_EQ(translate({{"messages", json::array()}, {"response_format", {{"type", "json_object"}}}})["response_format"],
             json({{"type", "json_object"}}));

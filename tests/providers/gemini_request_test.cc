@@ -182,6 +182,39 @@ TEST(GeminiRequest, ToolChoiceVariants) {
   EXPECT_EQ(allowed["toolConfig"]["functionCallingConfig"], json::parse(R"({"mode":"AUTO"})"));
 }
 
+// The value() class fuzz_request_cohere found (nlohmann's value() throws
+// when a member has another type than its default), in the Gemini
+// translation: fields of unexpected types are read as absent or refused with
+// a 400 naming them, never thrown (which answered 500).
+TEST(GeminiRequest, MembersOfUnexpectedTypesAre400sOrAbsentNeverExceptions) {
+  const json q = json::array({user("q")});
+  auto error_of = [&](json body) {
+    if (!body.contains("messages")) body["messages"] = q;
+    std::vector<std::string> notes;
+    RequestOptions options{"gemini-2.5-flash", ParamPolicy::drop, nullptr};
+    Result<json> r = json();
+    EXPECT_NO_THROW(r = generate_request(Endpoint::chat_completions, body, options, notes)) << body.dump();
+    return r.ok() ? std::string("ok") : r.error().param;
+  };
+  EXPECT_EQ(error_of({{"response_format", {{"type", 5}}}}), "response_format.type");
+  EXPECT_EQ(error_of({{"tools", json::parse(R"([{"type":5,"function":{"name":"a"}}])")}}), "tools[0].type");
+  EXPECT_EQ(error_of({{"tool_choice", {{"type", 3}}}}), "tool_choice.type");
+  EXPECT_EQ(error_of({{"tool_choice", json::parse(R"({"type":"function","function":{"name":5}})")}}), "tool_choice");
+  EXPECT_EQ(error_of({{"tools", json::parse(R"([{"type":"function","function":{"name":"a"}}])")},
+                      {"tool_choice", json::parse(R"({"type":"allowed_tools","allowed_tools":{"tools":"a","mode":1}})")}}),
+            "ok");
+  EXPECT_EQ(error_of({{"messages", json::parse(R"([{"role":"assistant","content":null,"tool_calls":[
+                         {"id":1,"type":"function","function":{"name":2,"arguments":"{}"}}]}])")}}),
+            "messages[0].tool_calls[0].function.name");
+  EXPECT_EQ(error_of({{"messages", json::parse(R"([{"role":"user","content":[{"type":"image_url","image_url":{"url":5}}]}])")}}),
+            "messages[0].content[0].image_url");
+  EXPECT_EQ(error_of({{"messages", json::parse(R"([{"role":"user","content":[{"type":"file","file":{"file_data":5}}]}])")}}),
+            "messages[0].content[0].file");
+  EXPECT_EQ(error_of({{"messages", json::parse(R"([{"role":"user","content":[{"type":"input_audio","input_audio":{"data":"AA==","format":7}}]},
+                                                 {"role":"function","name":9,"content":"r"}])")}}),
+            "ok");
+}
+
 TEST(GeminiRequest, CustomToolsAreRejected) {
   auto e = translate_error(json::parse(R"({"messages":[{"role":"user","content":"q"}],"tools":[{"type":"custom","custom":{"name":"x"}}]})"));
   EXPECT_EQ(e.param, "tools[0].type");

@@ -187,7 +187,13 @@ Result<json> tool_config(const json& body, const Conversation& conv, std::vector
       return unsupported("response_format json_schema cannot be combined with tools on Bedrock.", "response_format",
                          "unsupported_parameter");
     }
-    const json& js = body["response_format"]["json_schema"];
+    // structured_output_tool saw an object response_format; its json_schema
+    // is the client's to get right, as OpenAI requires it.
+    const json& js = json_member(body["response_format"], "json_schema");
+    if (!js.is_object()) {
+      return ApiError::bad_request("Missing required parameter: 'response_format.json_schema'.",
+                                   "response_format.json_schema", "missing_required_parameter");
+    }
     json schema = js.contains("schema") && js["schema"].is_object() ? js["schema"] : json{{"type", "object"}};
     std::string description = json_string(js, "description");
     if (description.empty()) description = "Respond with a JSON object that matches this schema.";

@@ -1,6 +1,8 @@
 // OpenAI request -> Cohere Chat v2 / Embed v2 request.
 #include "providers/cohere/cohere_translate.h"
 
+#include "providers/json_fields.h"
+
 namespace tollgate::cohere {
 namespace {
 
@@ -25,9 +27,9 @@ Result<json> user_content(const json& content, std::size_t index) {
   if (!content.is_array()) return json("");
   json parts = json::array();
   for (const auto& part : content) {
-    const std::string type = part.is_object() ? part.value("type", "") : "";
+    const std::string type = json_string(part, "type");
     if (type == "text") {
-      parts.push_back({{"type", "text"}, {"text", part.value("text", "")}});
+      parts.push_back({{"type", "text"}, {"text", json_string(part, "text")}});
     } else if (type == "image_url" && part.contains("image_url")) {
       json image = part["image_url"].is_string() ? json{{"url", part["image_url"]}} : part["image_url"];
       parts.push_back({{"type", "image_url"}, {"image_url", image}});
@@ -48,9 +50,9 @@ json tool_calls_of(const json& calls) {
                        : fn.contains("arguments") && fn["arguments"].is_object() ? fn["arguments"].dump()
                                                                                   : std::string();
     if (args.empty()) args = "{}";
-    out.push_back({{"id", call.value("id", "")},
+    out.push_back({{"id", json_string(call, "id")},
                    {"type", "function"},
-                   {"function", {{"name", fn.value("name", "")}, {"arguments", args}}}});
+                   {"function", {{"name", json_string(fn, "name")}, {"arguments", args}}}});
   }
   return out;
 }
@@ -61,7 +63,7 @@ Result<json> messages_of(const json& messages) {
   for (std::size_t i = 0; i < messages.size(); ++i) {
     const json& m = messages[i];
     if (!m.is_object()) continue;
-    const std::string role = m.value("role", "");
+    const std::string role = json_string(m, "role");
     const json content = m.contains("content") ? m["content"] : json(nullptr);
     if (role == "system" || role == "developer") {
       out.push_back({{"role", "system"}, {"content", text_of(content)}});
@@ -80,7 +82,7 @@ Result<json> messages_of(const json& messages) {
         out.push_back({{"role", "assistant"}, {"content", text}});
       }
     } else if (role == "tool") {
-      out.push_back({{"role", "tool"}, {"tool_call_id", m.value("tool_call_id", "")}, {"content", text_of(content)}});
+      out.push_back({{"role", "tool"}, {"tool_call_id", json_string(m, "tool_call_id")}, {"content", text_of(content)}});
     } else {
       return ApiError::bad_request("Cohere does not accept messages with role '" + role + "'",
                                    "messages[" + std::to_string(i) + "].role", "unsupported_value");
@@ -99,17 +101,18 @@ Result<Tools> tools_of(const json& tools) {
   if (!tools.is_array()) return out;
   for (std::size_t i = 0; i < tools.size(); ++i) {
     const json& t = tools[i];
-    if (!t.is_object() || t.value("type", "function") != "function" || !t.contains("function")) {
+    const json& type = json_member(t, "type");
+    if (!t.is_object() || !(type.is_null() || type == "function") || !json_member(t, "function").is_object()) {
       return ApiError::bad_request("Cohere accepts only function tools", "tools[" + std::to_string(i) + "]",
                                    "unsupported_value");
     }
     const json& fn = t["function"];
-    json f = {{"name", fn.value("name", "")}};
+    json f = {{"name", json_string(fn, "name")}};
     if (fn.contains("description") && fn["description"].is_string()) f["description"] = fn["description"];
     f["parameters"] = fn.contains("parameters") && fn["parameters"].is_object()
                           ? fn["parameters"]
                           : json{{"type", "object"}, {"properties", json::object()}};
-    if (fn.value("strict", false)) out.strict = true;
+    if (json_true(fn, "strict")) out.strict = true;
     out.list.push_back({{"type", "function"}, {"function", std::move(f)}});
   }
   return out;
@@ -123,11 +126,11 @@ std::optional<ApiError> apply_tool_choice(const json& choice, json& up, std::vec
     return std::nullopt;
   }
   if (!choice.is_object() || !choice.contains("function")) return std::nullopt;
-  const std::string name = choice["function"].value("name", "");
+  const std::string name = json_string(choice["function"], "name");
   json kept = json::array();
   if (up.contains("tools")) {
     for (const auto& t : up["tools"]) {
-      if (t["function"].value("name", "") == name) kept.push_back(t);
+      if (json_string(t["function"], "name") == name) kept.push_back(t);
     }
   }
   if (kept.empty()) return ApiError::bad_request("tool_choice names a function that is not in tools", "tool_choice");
@@ -163,7 +166,7 @@ Result<json> chat_request(const json& client, const std::string& model, std::vec
     }
   }
   if (auto rf = client.find("response_format"); rf != client.end() && rf->is_object()) {
-    const std::string type = rf->value("type", "text");
+    const std::string type = json_string(*rf, "type", "text");
     if (type == "json_object") {
       up["response_format"] = {{"type", "json_object"}};
     } else if (type == "json_schema") {
@@ -185,7 +188,7 @@ Result<json> chat_request(const json& client, const std::string& model, std::vec
   copy_if(client, "seed", up, "seed");
   copy_if(client, "frequency_penalty", up, "frequency_penalty");
   copy_if(client, "presence_penalty", up, "presence_penalty");
-  if (client.value("stream", false)) up["stream"] = true;
+  if (json_true(client, "stream")) up["stream"] = true;
 
   // Parameters Cohere has no counterpart for. null and false ask for nothing;
   // parallel_tool_calls only matters when false (Cohere may call in parallel).

@@ -84,7 +84,7 @@ Result<json> chat_response(const json& native, const std::string& model, int64_t
   bool has_text = false;
   if (const json& content = json_member(message, "content"); content.is_array()) {
     for (const auto& part : content) {
-      const std::string type = part.is_object() ? part.value("type", "text") : "";
+      const std::string type = part.is_object() ? json_string(part, "type", "text") : "";
       if (type == "text" && part.contains("text") && part["text"].is_string()) {
         text += part["text"].get<std::string>();
         has_text = true;
@@ -101,9 +101,9 @@ Result<json> chat_response(const json& native, const std::string& model, int64_t
   if (const json& calls = json_member(message, "tool_calls"); calls.is_array()) {
     for (const auto& call : calls) {
       const json& fn = json_member(call, "function");
-      tool_calls.push_back({{"id", call.value("id", "")},
+      tool_calls.push_back({{"id", json_string(call, "id")},
                             {"type", "function"},
-                            {"function", {{"name", fn.value("name", "")}, {"arguments", arguments_of(fn)}}}});
+                            {"function", {{"name", json_string(fn, "name")}, {"arguments", arguments_of(fn)}}}});
     }
   }
   if (!tool_calls.empty() && !has_text && json_member(message, "tool_plan").is_string()) {

@@ -1,5 +1,6 @@
 // Cohere Chat v2 stream events -> OpenAI chat.completion.chunk objects.
 #include "providers/cohere/cohere_translate.h"
+#include "providers/json_fields.h"
 
 #include "tollgate/json_document.h"
 
@@ -35,7 +36,7 @@ json ChatStreamDecoder::chunk(json delta, json finish) const {
 }
 
 std::optional<ApiError> ChatStreamDecoder::on_event(const std::string& name, const json& event, std::vector<json>& out) {
-  const std::string type = event.value("type", name);
+  const std::string type = json_string(event, "type", name);
   if (type == "message-start") {
     if (auto id = event.find("id"); id != event.end() && id->is_string()) id_ = id->get<std::string>();
     out.push_back(chunk({{"role", "assistant"}, {"content", ""}}));
@@ -51,7 +52,7 @@ std::optional<ApiError> ChatStreamDecoder::on_event(const std::string& name, con
   } else if (type == "tool-call-start") {
     const json* call = message_delta(event, "tool_calls");
     if (call && call->is_array() && !call->empty()) call = &(*call)[0];
-    const int upstream_index = event.value("index", static_cast<int>(tool_index_.size()));
+    const int64_t upstream_index = json_int(event, "index", static_cast<int64_t>(tool_index_.size()));
     const int index = static_cast<int>(tool_index_.size());
     tool_index_[upstream_index] = index;
     const json* fn = call && call->is_object() && call->contains("function") ? &(*call)["function"] : nullptr;
@@ -70,13 +71,13 @@ std::optional<ApiError> ChatStreamDecoder::on_event(const std::string& name, con
     const json* fn = call && call->is_object() && call->contains("function") ? &(*call)["function"] : nullptr;
     const std::string args = string_at(fn, "arguments");
     if (args.empty() || tool_index_.empty()) return std::nullopt;
-    auto it = tool_index_.find(event.value("index", -1));
+    auto it = tool_index_.find(json_int(event, "index", -1));
     const int index = it != tool_index_.end() ? it->second : static_cast<int>(tool_index_.size()) - 1;
     out.push_back(chunk({{"tool_calls", json::array({{{"index", index}, {"function", {{"arguments", args}}}}})}}));
   } else if (type == "message-end") {
     done_ = true;
     const json delta = event.contains("delta") && event["delta"].is_object() ? event["delta"] : json::object();
-    const std::string reason = delta.value("finish_reason", "");
+    const std::string reason = json_string(delta, "finish_reason");
     if (is_error_reason(reason)) {
       std::string detail = delta.contains("error") && delta["error"].is_string() ? ": " + delta["error"].get<std::string>() : "";
       return ApiError::bad_gateway("the upstream reported an error mid-stream (" + reason + ")" + detail,

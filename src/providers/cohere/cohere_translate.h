@@ -98,7 +98,7 @@ class ChatStreamDecoder final : public StreamDecoder {
   std::string id_;
   SseParser parser_;
   std::vector<SseEvent> events_;
-  std::map<int, int> tool_index_;  // Cohere tool-call index -> OpenAI tool_calls index
+  std::map<int64_t, int> tool_index_;  // Cohere tool-call index -> OpenAI tool_calls index
   bool done_ = false;
 };
 

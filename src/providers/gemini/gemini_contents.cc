@@ -57,7 +57,7 @@ class Converter {
     for (std::size_t i = 0; i < messages.size(); ++i) {
       const json& m = messages[i];
       if (!m.is_object()) continue;
-      const std::string role = m.value("role", "");
+      const std::string role = json_string(m, "role");
       const std::string at = "messages[" + std::to_string(i) + "]";
       std::optional<ApiError> err;
       if (role != "tool" && role != "function") flush_tool_results();
@@ -94,7 +94,7 @@ class Converter {
       if (!content.get_ref<const std::string&>().empty()) out_.system_parts.push_back({{"text", content}});
     } else if (content.is_array()) {
       for (const auto& part : content) {
-        if (part.is_object() && part.value("type", "") == "text" && part.contains("text") && part["text"].is_string() &&
+        if (json_string(part, "type") == "text" && part.contains("text") && part["text"].is_string() &&
             !part["text"].get_ref<const std::string&>().empty()) {
           out_.system_parts.push_back({{"text", part["text"]}});
         }
@@ -104,11 +104,11 @@ class Converter {
   }
 
   std::optional<ApiError> media_part(const json& part, const std::string& at, json& parts) {
-    const std::string type = part.value("type", "");
+    const std::string type = json_string(part, "type");
     if (type == "image_url") {
       const json& image = json_member(part, "image_url");
       std::string url = image.is_string() ? image.get<std::string>()
-                        : image.is_object() ? image.value("url", "") : std::string();
+                        : json_string(image, "url");
       std::string mime, data;
       if (url.starts_with("data:")) {
         if (!parse_data_url(url, mime, data)) {
@@ -131,7 +131,7 @@ class Converter {
       if (!audio.is_object() || !audio.contains("data") || !audio["data"].is_string()) {
         return ApiError::bad_request("input_audio needs base64 data", at + ".input_audio", "invalid_value");
       }
-      const std::string format = audio.value("format", "wav");
+      const std::string format = json_string(audio, "format", "wav");
       parts.push_back({{"inlineData", {{"mimeType", format == "mp3" ? "audio/mp3" : "audio/" + format},
                                        {"data", audio["data"]}}}});
       return std::nullopt;
@@ -139,7 +139,7 @@ class Converter {
     if (type == "file") {
       const json& file = json_member(part, "file");
       std::string mime, data;
-      if (!file.is_object() || !parse_data_url(file.value("file_data", ""), mime, data)) {
+      if (!file.is_object() || !parse_data_url(json_string(file, "file_data"), mime, data)) {
         return ApiError::bad_request("Gemini takes files only as base64 data URLs in file.file_data", at + ".file",
                                      "unsupported_file");
       }
@@ -159,7 +159,7 @@ class Converter {
       for (std::size_t k = 0; k < content.size(); ++k) {
         const json& part = content[k];
         if (!part.is_object()) continue;
-        if (part.value("type", "") == "text") {
+        if (json_string(part, "type") == "text") {
           if (part.contains("text") && part["text"].is_string() && !part["text"].get_ref<const std::string&>().empty()) {
             parts.push_back({{"text", part["text"]}});
           }
@@ -187,7 +187,7 @@ class Converter {
           return ApiError::bad_request("a tool call needs a function object", cat, "invalid_value");
         }
         const json& fn = call["function"];
-        const std::string name = fn.value("name", "");
+        const std::string name = json_string(fn, "name");
         if (name.empty()) return ApiError::bad_request("a tool call needs a function name", cat + ".function.name", "invalid_value");
         json args = json::object();
         if (auto a = fn.find("arguments"); a != fn.end() && a->is_string() && !a->get_ref<const std::string&>().empty()) {
@@ -200,7 +200,7 @@ class Converter {
           args = *a;
         }
         json part = {{"functionCall", {{"name", name}, {"args", std::move(args)}}}};
-        const std::string id = call.value("id", "");
+        const std::string id = json_string(call, "id");
         if (!id.empty()) {
           calls_[id] = {name, k};
           if (signatures_) {
@@ -217,10 +217,10 @@ class Converter {
   std::optional<ApiError> tool(const json& m, const std::string& at) {
     std::string name;
     std::size_t position = pending_.size();
-    if (m.value("role", "") == "function") {
-      name = m.value("name", "");  // legacy function role carries the name itself
+    if (json_string(m, "role") == "function") {
+      name = json_string(m, "name");  // legacy function role carries the name itself
     } else {
-      const std::string id = m.value("tool_call_id", "");
+      const std::string id = json_string(m, "tool_call_id");
       auto it = calls_.find(id);
       if (it == calls_.end()) {
         return ApiError::bad_request("tool_call_id \"" + id + "\" matches no tool call of an earlier assistant message",

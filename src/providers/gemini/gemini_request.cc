@@ -110,7 +110,7 @@ Result<json> generation_config(const json& body, const RequestOptions& options, 
   copy("frequency_penalty", "frequencyPenalty");
 
   if (auto rf = body.find("response_format"); rf != body.end() && rf->is_object()) {
-    const std::string type = rf->value("type", "text");
+    const std::string type = json_member(*rf, "type").is_null() ? "text" : json_string(*rf, "type");
     if (type == "json_object") {
       gc["responseMimeType"] = "application/json";
     } else if (type == "json_schema") {
@@ -161,7 +161,7 @@ Result<json> declarations(const json& body, const std::set<std::string>* allowed
     for (std::size_t i = 0; i < tools->size(); ++i) {
       const json& t = (*tools)[i];
       const std::string at = "tools[" + std::to_string(i) + "]";
-      if (!t.is_object() || t.value("type", "function") != "function") {
+      if (const json& type = json_member(t, "type"); !t.is_object() || !(type.is_null() || type == "function")) {
         return ApiError::bad_request("only function tools can be sent to Gemini", at + ".type", "unsupported_tool_type");
       }
       if (auto err = add(json_member(t, "function"), at + ".function")) return *err;
@@ -188,22 +188,24 @@ Result<json> tool_config(const json& body, std::set<std::string>& allowed, bool&
     return ApiError::bad_request("Invalid 'tool_choice': \"" + c + "\"", "tool_choice", "invalid_value");
   }
   if (!choice.is_object()) return ApiError::bad_request("Invalid 'tool_choice'", "tool_choice", "invalid_type");
-  const std::string type = choice.value("type", "function");
+  const std::string type = json_member(choice, "type").is_null() ? "function" : json_string(choice, "type");
   if (type == "function") {
     // {"type":"function","function":{"name"}} or legacy {"name"}.
     const json& fn = choice.contains("function") ? choice["function"] : choice;
-    const std::string name = fn.is_object() ? fn.value("name", "") : "";
+    const std::string name = json_string(fn, "name");
     if (name.empty()) return ApiError::bad_request("tool_choice names no function", "tool_choice", "invalid_value");
     return json{{"mode", "ANY"}, {"allowedFunctionNames", json::array({name})}};
   }
   if (type == "allowed_tools") {
     const json& at = json_member(choice, "allowed_tools");
     if (!at.is_object()) return ApiError::bad_request("allowed_tools must be an object", "tool_choice.allowed_tools", "invalid_type");
-    for (const auto& t : at.value("tools", json::array())) {
-      if (t.is_object() && t.contains("function") && t["function"].is_object()) allowed.insert(t["function"].value("name", ""));
+    if (const json& tools = json_member(at, "tools"); tools.is_array()) {
+      for (const auto& t : tools) {
+        if (const json& fn = json_member(t, "function"); fn.is_object()) allowed.insert(json_string(fn, "name"));
+      }
     }
     restrict = true;
-    return json{{"mode", at.value("mode", "auto") == "required" ? "ANY" : "AUTO"}};
+    return json{{"mode", json_string(at, "mode") == "required" ? "ANY" : "AUTO"}};
   }
   return ApiError::bad_request("tool_choice type \"" + type + "\" is not supported by Gemini", "tool_choice.type",
                                "invalid_value");

@@ -59,7 +59,7 @@ json translate_candidate(const json& cand, std::size_t position, const ResponseO
     for (const auto& part : *parts) {
       if (!part.is_object()) continue;
       if (auto t = part.find("text"); t != part.end() && t->is_string()) {
-        if (part.value("thought", false)) {
+        if (json_true(part, "thought")) {
           reasoning += t->get<std::string>();
         } else {
           text += t->get<std::string>();
@@ -78,7 +78,7 @@ json translate_candidate(const json& cand, std::size_t position, const ResponseO
       }
     }
   }
-  const std::string reason = cand.value("finishReason", "");
+  const std::string reason = json_string(cand, "finishReason");
   const int index = cand.contains("index") && cand["index"].is_number_integer() ? cand["index"].get<int>()
                                                                                  : static_cast<int>(position);
   json choice = {{"index", index},
@@ -150,7 +150,7 @@ Result<json> translate_generate_response(const json& native, const ResponseOptio
     }
     choices.push_back(std::move(choice));
   }
-  std::string id = native.value("responseId", "");
+  std::string id = json_string(native, "responseId");
   if (id.empty()) id = (chat ? "chatcmpl-" : "cmpl-") + random_suffix(24);
   json out = {{"id", id},
               {"object", chat ? "chat.completion" : "text_completion"},

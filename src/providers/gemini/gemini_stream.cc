@@ -1,5 +1,7 @@
 #include "providers/gemini/gemini_stream.h"
 
+#include "providers/json_fields.h"
+
 #include "tollgate/json_document.h"
 
 #include "providers/gemini/gemini_errors.h"
@@ -46,7 +48,7 @@ std::optional<ApiError> GeminiStreamDecoder::on_event(const json& event, std::ve
     return mapped.error;
   }
   if (id_.empty()) {
-    id_ = event.value("responseId", "");
+    id_ = json_string(event, "responseId");
     if (id_.empty()) id_ = (options_.endpoint == Endpoint::completions ? "cmpl-" : "chatcmpl-") + make_tool_call_id().substr(5);
     model_ = event.contains("modelVersion") && event["modelVersion"].is_string() ? event["modelVersion"].get<std::string>()
                                                                                  : options_.model;
@@ -82,7 +84,7 @@ std::optional<ApiError> GeminiStreamDecoder::on_event(const json& event, std::ve
       if (auto t = part.find("text"); t != part.end() && t->is_string()) {
         const std::string& text = t->get_ref<const std::string&>();
         if (text.empty()) continue;
-        if (part.value("thought", false)) {
+        if (json_true(part, "thought")) {
           if (chat) out.push_back(chunk(index, json{{"reasoning_content", text}}));
         } else {
           out.push_back(text_chunk(index, text));

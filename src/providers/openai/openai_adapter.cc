@@ -1,5 +1,7 @@
 #include "providers/openai/openai_adapter.h"
 
+#include "providers/json_fields.h"
+
 #include "tollgate/json_document.h"
 
 #include <algorithm>
@@ -43,7 +45,7 @@ void apply_message_profile(RequestBody& body, const ProviderProfile& profile) {
   for (auto& m : messages) {
     if (!m.is_object()) continue;
     for (const auto& f : profile.drop_message_fields) m.erase(f);
-    if (m.value("role", "") == "assistant") {
+    if (json_string(m, "role") == "assistant") {
       for (const auto& f : profile.drop_assistant_fields) m.erase(f);
     }
   }
