@@ -336,7 +336,7 @@ TEST(AnthropicRequest, LegacyFunctionsBecomeTools) {
 TEST(AnthropicRequest, CompletionsWrapThePromptInAUserMessage) {
   auto chat = completion_to_chat(json::parse(R"({"model":"claude","prompt":"Say hi","max_tokens":20,"stream":true})"));
   ASSERT_TRUE(chat.ok());
-  EXPECT_EQ((*chat)["messages"], json::parse(R"([{"role":"user","content":"Say hi"}])"));
+  EXPECT_EQ((*chat)["messages"].to_json(), json::parse(R"([{"role":"user","content":"Say hi"}])"));
   EXPECT_FALSE(chat->contains("prompt"));
   for (const char* bad : {R"({"prompt":[1,2,3]})", R"({"prompt":["a","b"]})", R"({"prompt":"x","echo":true})",
                           R"({"prompt":"x","suffix":"y"})", R"({"prompt":"x","best_of":2})", R"({"prompt":"x","logprobs":1})"}) {

@@ -201,7 +201,7 @@ TEST(BedrockRequest, JsonSchemaResponseFormatBecomesAForcedTool) {
   EXPECT_EQ(up["toolConfig"]["tools"][0]["toolSpec"]["inputSchema"]["json"], json::parse(R"({"type":"object"})"));
   body["tools"] = json::array({weather_tool()});
   EXPECT_EQ(converse_error(body).param, "response_format");
-  EXPECT_EQ(structured_output_tool({{"response_format", {{"type", "text"}}}}), "");
+  EXPECT_EQ(structured_output_tool(json{{"response_format", {{"type", "text"}}}}), "");
 }
 
 TEST(BedrockRequest, JsonObjectResponseFormatIsAnInstruction) {
@@ -221,19 +221,19 @@ TEST(BedrockRequest, NonFunctionToolsAndMissingToolsForChoiceAre400s) {
 
 TEST(BedrockEmbeddingsRequest, TitanTakesOneInput) {
   std::vector<std::string> notes;
-  auto titan = to_embedding_request({{"input", "hello"}, {"dimensions", 512}}, "amazon.titan-embed-text-v2:0", ParamPolicy::drop, notes);
+  auto titan = to_embedding_request(json{{"input", "hello"}, {"dimensions", 512}}, "amazon.titan-embed-text-v2:0", ParamPolicy::drop, notes);
   ASSERT_TRUE(titan.ok());
   EXPECT_EQ(*titan, json::parse(R"({"inputText":"hello","dimensions":512})"));
-  auto one = to_embedding_request({{"input", json::array({"only"})}}, "amazon.titan-embed-text-v2:0", ParamPolicy::drop, notes);
+  auto one = to_embedding_request(json{{"input", json::array({"only"})}}, "amazon.titan-embed-text-v2:0", ParamPolicy::drop, notes);
   ASSERT_TRUE(one.ok());
   EXPECT_EQ((*one)["inputText"], "only");
-  auto many = to_embedding_request({{"input", json::array({"a", "b"})}}, "amazon.titan-embed-text-v2:0", ParamPolicy::drop, notes);
+  auto many = to_embedding_request(json{{"input", json::array({"a", "b"})}}, "amazon.titan-embed-text-v2:0", ParamPolicy::drop, notes);
   ASSERT_FALSE(many.ok());
   EXPECT_EQ(many.error().status, 400);
   EXPECT_EQ(many.error().param, "input");
   EXPECT_NE(many.error().message.find("one input per request"), std::string::npos);
   EXPECT_TRUE(notes.empty());
-  auto v1 = to_embedding_request({{"input", "x"}, {"dimensions", 256}}, "amazon.titan-embed-text-v1", ParamPolicy::drop, notes);
+  auto v1 = to_embedding_request(json{{"input", "x"}, {"dimensions", 256}}, "amazon.titan-embed-text-v1", ParamPolicy::drop, notes);
   ASSERT_TRUE(v1.ok());
   EXPECT_FALSE(v1->contains("dimensions"));
   EXPECT_EQ(notes, std::vector<std::string>{"dropped dimensions"});
@@ -241,15 +241,15 @@ TEST(BedrockEmbeddingsRequest, TitanTakesOneInput) {
 
 TEST(BedrockEmbeddingsRequest, CohereTakesABatch) {
   std::vector<std::string> notes;
-  auto r = to_embedding_request({{"input", json::array({"a", "b"})}}, "us.cohere.embed-english-v3", ParamPolicy::drop, notes);
+  auto r = to_embedding_request(json{{"input", json::array({"a", "b"})}}, "us.cohere.embed-english-v3", ParamPolicy::drop, notes);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(*r, json::parse(R"({"texts":["a","b"],"input_type":"search_document"})"));
-  auto q = to_embedding_request({{"input", "a"}, {"input_type", "search_query"}}, "cohere.embed-multilingual-v3", ParamPolicy::drop, notes);
+  auto q = to_embedding_request(json{{"input", "a"}, {"input_type", "search_query"}}, "cohere.embed-multilingual-v3", ParamPolicy::drop, notes);
   EXPECT_EQ((*q)["input_type"], "search_query");
-  auto tokens = to_embedding_request({{"input", json::array({json::array({1, 2})})}}, "cohere.embed-english-v3", ParamPolicy::drop, notes);
+  auto tokens = to_embedding_request(json{{"input", json::array({json::array({1, 2})})}}, "cohere.embed-english-v3", ParamPolicy::drop, notes);
   ASSERT_FALSE(tokens.ok());
   EXPECT_EQ(tokens.error().param, "input");
-  auto other = to_embedding_request({{"input", "a"}}, "anthropic.claude-x", ParamPolicy::drop, notes);
+  auto other = to_embedding_request(json{{"input", "a"}}, "anthropic.claude-x", ParamPolicy::drop, notes);
   ASSERT_FALSE(other.ok());
   EXPECT_EQ(other.error().param, "model");
 }

@@ -86,7 +86,7 @@ TEST(CohereRequest, ToolsAndToolChoice) {
   ASSERT_EQ(notes.size(), 1u);
 
   std::vector<std::string> n2;
-  auto r = chat_request({{"messages", json::array()}, {"tools", tools},
+  auto r = chat_request(json{{"messages", json::array()}, {"tools", tools},
                          {"tool_choice", {{"type", "function"}, {"function", {{"name", "nope"}}}}}}, "m", n2);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().param, "tool_choice");
@@ -112,7 +112,7 @@ TEST(CohereRequest, UntranslatableParameters) {
   EXPECT_TRUE(quiet.empty()) << "false/default values ask for nothing";
 
   std::vector<std::string> n2;
-  auto r = chat_request({{"messages", json::array()}, {"n", 2}}, "m", n2);
+  auto r = chat_request(json{{"messages", json::array()}, {"n", 2}}, "m", n2);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().status, 400);
   EXPECT_EQ(r.error().param, "n");
@@ -122,16 +122,16 @@ TEST(CohereRequest, UntranslatableParameters) {
 }
 
 TEST(CohereRequest, Embeddings) {
-  auto one = embed_request({{"model", "e"}, {"input", "hello"}}, "embed-english-v3.0");
+  auto one = embed_request(json{{"model", "e"}, {"input", "hello"}}, "embed-english-v3.0");
   ASSERT_TRUE(one.ok());
   EXPECT_EQ(*one, json::parse(R"({"model":"embed-english-v3.0","texts":["hello"],"input_type":"search_document","embedding_types":["float"]})"));
-  auto many = embed_request({{"input", {"a", "b"}}, {"dimensions", 512}, {"input_type", "search_query"}, {"encoding_format", "base64"}}, "embed-v4.0");
+  auto many = embed_request(json{{"input", {"a", "b"}}, {"dimensions", 512}, {"input_type", "search_query"}, {"encoding_format", "base64"}}, "embed-v4.0");
   ASSERT_TRUE(many.ok());
   EXPECT_EQ((*many)["texts"], json::array({"a", "b"}));
   EXPECT_EQ((*many)["output_dimension"], 512);
   EXPECT_EQ((*many)["input_type"], "search_query");
   EXPECT_EQ((*many)["embedding_types"], json::array({"float"})) << "base64 is packed by the gateway";
-  auto tokens = embed_request({{"input", {1, 2, 3}}}, "e");
+  auto tokens = embed_request(json{{"input", {1, 2, 3}}}, "e");
   ASSERT_FALSE(tokens.ok());
   EXPECT_EQ(tokens.error().param, "input");
 }

@@ -225,29 +225,29 @@ TEST(GeminiRequest, UnsupportedParametersFollowThePolicy) {
 
 TEST(GeminiRequest, LegacyCompletionPromptIsOneUserTurn) {
   std::vector<std::string> notes;
-  auto r = generate_request(Endpoint::completions, {{"prompt", "Say done"}, {"max_tokens", 5}}, {"gemini-2.5-flash"}, notes);
+  auto r = generate_request(Endpoint::completions, json{{"prompt", "Say done"}, {"max_tokens", 5}}, {"gemini-2.5-flash"}, notes);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)["contents"], json::parse(R"([{"role":"user","parts":[{"text":"Say done"}]}])"));
   EXPECT_EQ((*r)["generationConfig"]["maxOutputTokens"], 5);
-  auto tokens = generate_request(Endpoint::completions, {{"prompt", json::array({1, 2, 3})}}, {"m"}, notes);
+  auto tokens = generate_request(Endpoint::completions, json{{"prompt", json::array({1, 2, 3})}}, {"m"}, notes);
   EXPECT_FALSE(tokens.ok());
 }
 
 TEST(GeminiRequest, EmbeddingsSingleBatchAndVertex) {
-  auto one = embed_request({{"input", "hello"}, {"dimensions", 256}}, "text-embedding-004", false);
+  auto one = embed_request(json{{"input", "hello"}, {"dimensions", 256}}, "text-embedding-004", false);
   ASSERT_TRUE(one.ok());
   EXPECT_EQ(one->method, ":embedContent");
   EXPECT_EQ(one->body, json::parse(R"({"content":{"parts":[{"text":"hello"}]},"outputDimensionality":256})"));
-  auto batch = embed_request({{"input", {"a", "b"}}}, "text-embedding-004", false);
+  auto batch = embed_request(json{{"input", {"a", "b"}}}, "text-embedding-004", false);
   ASSERT_TRUE(batch.ok());
   EXPECT_EQ(batch->method, ":batchEmbedContents");
   EXPECT_EQ(batch->body, json::parse(R"({"requests":[{"model":"models/text-embedding-004","content":{"parts":[{"text":"a"}]}},
                                                      {"model":"models/text-embedding-004","content":{"parts":[{"text":"b"}]}}]})"));
-  auto vertex = embed_request({{"input", {"a", "b"}}, {"dimensions", 64}}, "text-embedding-005", true);
+  auto vertex = embed_request(json{{"input", {"a", "b"}}, {"dimensions", 64}}, "text-embedding-005", true);
   ASSERT_TRUE(vertex.ok());
   EXPECT_EQ(vertex->method, ":predict");
   EXPECT_EQ(vertex->body, json::parse(R"({"instances":[{"content":"a"},{"content":"b"}],"parameters":{"outputDimensionality":64}})"));
-  EXPECT_FALSE(embed_request({{"input", json::array({json::array({1, 2})})}}, "m", false).ok());
+  EXPECT_FALSE(embed_request(json{{"input", json::array({json::array({1, 2})})}}, "m", false).ok());
 }
 
 TEST(GeminiSchema, RefsInlinedNullableAnyOfAndUnsupportedKeywordsDropped) {
