@@ -1,5 +1,6 @@
 #include "api/anthropic_messages_request.h"
 
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
@@ -21,8 +22,12 @@ ApiError missing(const std::string& path) { return invalid(path, "Field required
 std::string at(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
 
 // An integer member's value; one beyond int64 reads as negative (too large
-// for any count here), as it always did.
-int64_t integer(JsonView v) { return v.is_number_unsigned() && v.as_int64() == INT64_MAX ? -1 : v.as_int64(); }
+// for any count here), as it always did. as_int64() saturates, so INT64_MAX
+// itself (unsigned in a gateway-built tree) is told apart by its exact value.
+int64_t integer(JsonView v) {
+  if (v.is_number_unsigned() && v.to_json().get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) return -1;
+  return v.as_int64();
+}
 
 // The member, or an absent view when it is missing or null.
 JsonView field(JsonView obj, const char* key) {

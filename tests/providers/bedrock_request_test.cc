@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/parsed_body.h"
+
 namespace tollgate::bedrock {
 namespace {
 
@@ -18,12 +20,16 @@ json converse(const json& body, std::vector<std::string>* notes_out = nullptr, C
   return r.ok() ? *r : json();
 }
 
-ApiError converse_error(const json& body, ConverseOptions options = {}) {
+// Named apart from converse_error: a braced list would also convert to a
+// view (of an array).
+ApiError view_error(JsonView body, ConverseOptions options = {}) {
   std::vector<std::string> notes;
   auto r = to_converse_request(body, options, notes);
   EXPECT_FALSE(r.ok()) << (r.ok() ? r->dump() : "");
   return r.ok() ? ApiError{} : r.error();
 }
+
+ApiError converse_error(const json& body, ConverseOptions options = {}) { return view_error(body, options); }
 
 json user(const json& content) { return {{"role", "user"}, {"content", content}}; }
 
@@ -202,6 +208,57 @@ TEST(BedrockRequest, JsonSchemaResponseFormatBecomesAForcedTool) {
   body["tools"] = json::array({weather_tool()});
   EXPECT_EQ(converse_error(body).param, "response_format");
   EXPECT_EQ(structured_output_tool(json{{"response_format", {{"type", "text"}}}}), "");
+}
+
+// Found by fuzz_request_bedrock: a json_schema response_format without its
+// json_schema object read a missing member (an assertion in debug builds,
+// undefined behaviour in release ones). Read from the client's parsed body as
+// in production, and from a tree.
+TEST(BedrockRequest, JsonSchemaResponseFormatWithoutItsSchemaObjectIsA400) {
+  for (const json& rf : {json{{"type", "json_schema"}}, json{{"type", "json_schema"}, {"json_schema", "person"}},
+                         json{{"type", "json_schema"}, {"json_schema", nullptr}}}) {
+    const json body = {{"messages", json::array({user("x")})}, {"response_format", rf}};
+    const RequestBody tape = testing::parsed_body(body);
+    for (const ApiError& e : {converse_error(body), view_error(tape.view())}) {
+      EXPECT_EQ(e.status, 400) << rf.dump();
+      EXPECT_EQ(e.param, "response_format.json_schema") << rf.dump();
+      EXPECT_EQ(e.type, "invalid_request_error") << rf.dump();
+    }
+  }
+}
+
+// Members of the wrong JSON type are refused with a 400 naming them, never
+// forwarded for Bedrock to refuse and never thrown (which answers 500).
+TEST(BedrockRequest, MembersOfUnexpectedTypesAre400sNeverExceptions) {
+  const json q = json::array({user("q")});
+  auto param_of = [&](json body) {
+    if (!body.contains("messages")) body["messages"] = q;
+    std::string out;
+    const RequestBody tape = testing::parsed_body(body);
+    for (const JsonView view : {JsonView(body), tape.view()}) {
+      std::vector<std::string> notes;
+      Result<json> r = json();
+      EXPECT_NO_THROW(r = to_converse_request(view, {}, notes)) << body.dump();
+      const std::string got = r.ok() ? std::string("ok") : r.error().param;
+      if (!out.empty()) EXPECT_EQ(got, out) << "tree and tape differ for " << body.dump();
+      out = got;
+    }
+    return out;
+  };
+  EXPECT_EQ(param_of({{"tools", json::parse(R"([{"type":5,"function":{"name":"a"}}])")}}), "tools[0].type");
+  EXPECT_EQ(param_of({{"tools", json::parse(R"([{"type":"function","function":{"name":[]}}])")}}),
+            "tools[0].function.name");
+  EXPECT_EQ(param_of({{"tools", json::array({weather_tool()})}, {"tool_choice", {{"type", 3}}}}), "tool_choice");
+  EXPECT_EQ(param_of({{"tools", json::array({weather_tool()})},
+                      {"tool_choice", json::parse(R"({"type":"function","function":{"name":5}})")}}),
+            "tool_choice");
+  EXPECT_EQ(param_of({{"messages", json::parse(R"([{"role":5,"content":"q"}])")}}), "messages[0].role");
+  EXPECT_EQ(param_of({{"messages", json::parse(R"([{"role":"user","content":[{"type":{},"text":"q"}]}])")}}),
+            "messages[0].content[0].type");
+  EXPECT_EQ(param_of({{"messages", json::parse(R"([{"role":"user","content":"q"},{"role":"assistant","tool_calls":[
+                         {"id":1,"type":"function","function":{"name":"f","arguments":"{}"}}]}])")}}),
+            "messages[1].tool_calls[0]");
+  EXPECT_EQ(param_of({{"response_format", {{"type", {{"a", 1}}}}}}), "ok");  // no type Bedrock knows: ignored
 }
 
 TEST(BedrockRequest, JsonObjectResponseFormatIsAnInstruction) {

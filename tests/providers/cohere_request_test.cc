@@ -3,6 +3,7 @@
 
 #include "providers/cohere/cohere_adapter.h"
 #include "providers/cohere/cohere_translate.h"
+#include "support/parsed_body.h"
 
 namespace tollgate::cohere {
 namespace {
@@ -90,6 +91,61 @@ TEST(CohereRequest, ToolsAndToolChoice) {
                          {"tool_choice", {{"type", "function"}, {"function", {{"name", "nope"}}}}}}, "m", n2);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().param, "tool_choice");
+}
+
+// Found by fuzz_request_cohere: nlohmann's value() throws when a member has
+// another type than its default, so fields the validator does not check
+// (and "stream": null, which it accepts) escaped as exceptions (a 500)
+// instead of being read as absent or refused as a 400. Each body is read
+// from a tree and, as in production, from its parsed text.
+TEST(CohereRequest, MembersOfUnexpectedTypesAreReadAsAbsentNotThrown) {
+  json body = json::parse(R"({"messages":[
+      {"role":"user","content":[{"type":"text","text":{"not":"a string"}}]},
+      {"role":"assistant","content":null,"tool_calls":[{"id":7,"type":"function","function":{"name":["x"],"arguments":"{}"}}]},
+      {"role":"tool","tool_call_id":"7","content":"ok"}],
+    "tools":[{"type":"function","function":{"name":"wx","strict":"yes"}}],
+    "tool_choice":{"type":"function","function":"wx"},
+    "response_format":{"type":1},
+    "stream":null})");
+  auto both = [](const json& in, auto check) {
+    const RequestBody tape = testing::parsed_body(in);
+    for (const JsonView view : {JsonView(in), tape.view()}) {
+      std::vector<std::string> notes;
+      Result<json> r = json();
+      EXPECT_NO_THROW(r = chat_request(view, "command-a-03-2025", notes)) << in.dump();
+      check(r);
+    }
+  };
+  both(body, [](const Result<json>& r) {
+    ASSERT_FALSE(r.ok());  // the tool_choice names no function of tools
+    EXPECT_EQ(r.error().status, 400);
+    EXPECT_EQ(r.error().param, "tool_choice");
+  });
+
+  body.erase("tool_choice");
+  both(body, [](const Result<json>& r) {
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    const json& up = r.value();
+    EXPECT_EQ(up["messages"][0]["content"], json::parse(R"([{"type":"text","text":""}])"));
+    EXPECT_EQ(up["messages"][1]["tool_calls"][0]["id"], "");
+    EXPECT_EQ(up["messages"][1]["tool_calls"][0]["function"]["name"], "");
+    EXPECT_FALSE(up.contains("strict_tools"));
+    EXPECT_FALSE(up.contains("response_format"));
+    EXPECT_FALSE(up.contains("stream"));
+  });
+
+  for (const char* tools : {R"([{"type":5,"function":{"name":"wx"}}])", R"([{"type":{},"function":{"name":"wx"}}])",
+                            R"([{"type":"function","function":[]}])"}) {
+    both(json{{"messages", json::array()}, {"tools", json::parse(tools)}}, [&](const Result<json>& r) {
+      ASSERT_FALSE(r.ok()) << tools;
+      EXPECT_EQ(r.error().status, 400);
+      EXPECT_EQ(r.error().param, "tools[0]") << tools;
+    });
+  }
+  both(json::parse(R"({"messages":[{"role":5,"content":"q"}]})"), [](const Result<json>& r) {
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().param, "messages[0].role");
+  });
 }
 
 TEST(CohereRequest, ResponseFormat) {

@@ -7,6 +7,7 @@
 #include "providers/gemini/gemini_contents.h"
 #include "providers/gemini/gemini_schema.h"
 #include "providers/gemini/thought_signatures.h"
+#include "support/parsed_body.h"
 
 namespace tollgate::gemini {
 namespace {
@@ -180,6 +181,53 @@ TEST(GeminiRequest, ToolChoiceVariants) {
   auto allowed = with(json::parse(R"({"type":"allowed_tools","allowed_tools":{"mode":"auto","tools":[{"type":"function","function":{"name":"a"}}]}})"));
   EXPECT_EQ(allowed["tools"], json::parse(R"([{"functionDeclarations":[{"name":"a"}]}])"));
   EXPECT_EQ(allowed["toolConfig"]["functionCallingConfig"], json::parse(R"({"mode":"AUTO"})"));
+}
+
+// The value() class fuzz_request_cohere found (nlohmann's value() throws
+// when a member has another type than its default), in the Gemini
+// translation: fields of unexpected types are read as absent or refused with
+// a 400 naming them, never thrown (which answered 500). Each body is read
+// from a tree and, as in production, from its parsed text; both must agree.
+TEST(GeminiRequest, MembersOfUnexpectedTypesAre400sOrAbsentNeverExceptions) {
+  const json q = json::array({user("q")});
+  auto error_of = [&](json body) {
+    if (!body.contains("messages")) body["messages"] = q;
+    const RequestBody tape = testing::parsed_body(body);
+    std::string out;
+    for (const JsonView view : {JsonView(body), tape.view()}) {
+      std::vector<std::string> notes;
+      RequestOptions options{"gemini-2.5-flash", ParamPolicy::drop, nullptr};
+      Result<json> r = json();
+      EXPECT_NO_THROW(r = generate_request(Endpoint::chat_completions, view, options, notes)) << body.dump();
+      if (!r.ok()) EXPECT_EQ(r.error().status, 400) << body.dump();
+      const std::string got = r.ok() ? std::string("ok") : r.error().param;
+      if (!out.empty()) EXPECT_EQ(got, out) << "tree and tape differ for " << body.dump();
+      out = got;
+    }
+    return out;
+  };
+  EXPECT_EQ(error_of({{"response_format", {{"type", 5}}}}), "response_format.type");
+  EXPECT_EQ(error_of({{"tools", json::parse(R"([{"type":5,"function":{"name":"a"}}])")}}), "tools[0].type");
+  EXPECT_EQ(error_of({{"tool_choice", {{"type", 3}}}}), "tool_choice.type");
+  EXPECT_EQ(error_of({{"tool_choice", json::parse(R"({"type":"function","function":{"name":5}})")}}), "tool_choice");
+  EXPECT_EQ(error_of({{"tools", json::parse(R"([{"type":"function","function":{"name":"a"}}])")},
+                      {"tool_choice", json::parse(R"({"type":"allowed_tools","allowed_tools":{"tools":"a","mode":1}})")}}),
+            "ok");
+  EXPECT_EQ(error_of({{"messages", json::parse(R"([{"role":"assistant","content":null,"tool_calls":[
+                         {"id":1,"type":"function","function":{"name":2,"arguments":"{}"}}]}])")}}),
+            "messages[0].tool_calls[0].function.name");
+  EXPECT_EQ(error_of({{"messages", json::parse(R"([{"role":"user","content":[{"type":"image_url","image_url":{"url":5}}]}])")}}),
+            "messages[0].content[0].image_url");
+  EXPECT_EQ(error_of({{"messages", json::parse(R"([{"role":"user","content":[{"type":"file","file":{"file_data":5}}]}])")}}),
+            "messages[0].content[0].file");
+  EXPECT_EQ(error_of({{"messages", json::parse(R"([{"role":"user","content":[{"type":"input_audio","input_audio":{"data":"AA==","format":7}}]},
+                                                 {"role":"function","name":9,"content":"r"}])")}}),
+            "ok");
+  // Added here: the brief's other shapes.
+  EXPECT_EQ(error_of({{"response_format", {{"type", "json_schema"}}}}), "ok");  // no schema to send: JSON mode only
+  EXPECT_EQ(error_of({{"tools", json::parse(R"([{"type":"function","function":{"name":[]}}])")}}), "tools[0].function");
+  EXPECT_EQ(error_of({{"messages", json::parse(R"([{"role":5,"content":"q"},{"role":"user","content":[{"type":{},"text":"x"}]}])")}}),
+            "messages[1].content[0]");
 }
 
 TEST(GeminiRequest, CustomToolsAreRejected) {

@@ -222,9 +222,8 @@ Result<json> tool_config(JsonView body, const Conversation& conv, std::vector<st
     if (!conv.tool_history) return json();
   } else if (choice == "required") {
     config["toolChoice"] = {{"any", json::object()}};
-  } else if (choice.is_object() && json_string(choice, "type") == "function" && choice["function"].is_object() &&
-             choice["function"].contains("name")) {
-    config["toolChoice"] = {{"tool", {{"name", choice["function"]["name"].to_json()}}}};
+  } else if (choice.is_object() && json_string(choice, "type") == "function" && choice["function"]["name"].is_string()) {
+    config["toolChoice"] = {{"tool", {{"name", choice["function"]["name"].str()}}}};
   } else {
     return unsupported("This tool_choice is not supported by Bedrock.", "tool_choice", "unsupported_parameter");
   }
