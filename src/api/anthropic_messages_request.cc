@@ -1,5 +1,6 @@
 #include "api/anthropic_messages_request.h"
 
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
@@ -20,32 +21,41 @@ ApiError missing(const std::string& path) { return invalid(path, "Field required
 
 std::string at(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
 
-const json* field(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  return it == obj.end() || it->is_null() ? nullptr : &*it;
+// An integer member's value; one beyond int64 reads as negative (too large
+// for any count here), as it always did. as_int64() saturates, so INT64_MAX
+// itself (unsigned in a gateway-built tree) is told apart by its exact value.
+int64_t integer(JsonView v) {
+  if (v.is_number_unsigned() && v.to_json().get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) return -1;
+  return v.as_int64();
+}
+
+// The member, or an absent view when it is missing or null.
+JsonView field(JsonView obj, const char* key) {
+  const JsonView v = obj[key];
+  return v.is_null() ? JsonView() : v;
 }
 
 // The block's type, or an error when the block is not an object with a string type.
-Result<std::string> block_type(const json& block, const std::string& path) {
+Result<std::string> block_type(JsonView block, const std::string& path) {
   if (!block.is_object()) return invalid(path, "expected a content block object");
-  const json* type = field(block, "type");
+  const JsonView type = field(block, "type");
   if (!type) return missing(path + ".type");
-  if (!type->is_string()) return invalid(path + ".type", "expected a string");
-  return type->get<std::string>();
+  if (!type.is_string()) return invalid(path + ".type", "expected a string");
+  return type.str();
 }
 
-Result<std::string> text_of(const json& block, const std::string& path) {
-  const json* text = field(block, "text");
+Result<std::string> text_of(JsonView block, const std::string& path) {
+  const JsonView text = field(block, "text");
   if (!text) return missing(path + ".text");
-  if (!text->is_string()) return invalid(path + ".text", "expected a string");
-  return text->get<std::string>();
+  if (!text.is_string()) return invalid(path + ".text", "expected a string");
+  return text.str();
 }
 
-Result<std::string> required_string(const json& obj, const char* key, const std::string& path) {
-  const json* v = field(obj, key);
+Result<std::string> required_string(JsonView obj, const char* key, const std::string& path) {
+  const JsonView v = field(obj, key);
   if (!v) return missing(path + "." + key);
-  if (!v->is_string() || v->get_ref<const std::string&>().empty()) return invalid(path + "." + key, "expected a non-empty string");
-  return v->get<std::string>();
+  if (!v.is_string() || v.as_string().empty()) return invalid(path + "." + key, "expected a non-empty string");
+  return v.str();
 }
 
 void join_into(std::string& out, const std::string& text) {
@@ -58,42 +68,42 @@ bool is_image_media_type(std::string_view t) {
   return t == "image/jpeg" || t == "image/png" || t == "image/gif" || t == "image/webp";
 }
 
-Result<json> image_part(const json& block, const std::string& path) {
-  const json* source = field(block, "source");
+Result<json> image_part(JsonView block, const std::string& path) {
+  const JsonView source = field(block, "source");
   if (!source) return missing(path + ".source");
-  if (!source->is_object()) return invalid(path + ".source", "expected an object");
-  auto kind = required_string(*source, "type", path + ".source");
+  if (!source.is_object()) return invalid(path + ".source", "expected an object");
+  auto kind = required_string(source, "type", path + ".source");
   if (!kind) return kind.error();
   if (*kind == "url") {
-    auto url = required_string(*source, "url", path + ".source");
+    auto url = required_string(source, "url", path + ".source");
     if (!url) return url.error();
     return json{{"type", "image_url"}, {"image_url", {{"url", *url}}}};
   }
   if (*kind != "base64") return invalid(path + ".source.type", "unsupported image source '" + *kind + "'; use 'base64' or 'url'");
-  auto media = required_string(*source, "media_type", path + ".source");
+  auto media = required_string(source, "media_type", path + ".source");
   if (!media) return media.error();
   if (!is_image_media_type(*media)) {
     return invalid(path + ".source.media_type",
                    "unsupported image type '" + *media + "'; use image/jpeg, image/png, image/gif or image/webp",
                    "unsupported_image_type");
   }
-  auto data = required_string(*source, "data", path + ".source");
+  auto data = required_string(source, "data", path + ".source");
   if (!data) return data.error();
   return json{{"type", "image_url"}, {"image_url", {{"url", "data:" + *media + ";base64," + *data}}}};
 }
 
-Result<json> document_part(const json& block, const std::string& path) {
-  const json* source = field(block, "source");
+Result<json> document_part(JsonView block, const std::string& path) {
+  const JsonView source = field(block, "source");
   if (!source) return missing(path + ".source");
-  if (!source->is_object()) return invalid(path + ".source", "expected an object");
-  auto kind = required_string(*source, "type", path + ".source");
+  if (!source.is_object()) return invalid(path + ".source", "expected an object");
+  auto kind = required_string(source, "type", path + ".source");
   if (!kind) return kind.error();
-  auto data = required_string(*source, "data", path + ".source");
+  auto data = required_string(source, "data", path + ".source");
   if (*kind == "text") {
     if (!data) return data.error();
     return json{{"type", "text"}, {"text", *data}};
   }
-  if (*kind == "base64" && source->value("media_type", "") == "application/pdf") {
+  if (*kind == "base64" && source["media_type"] == "application/pdf") {
     if (!data) return data.error();
     return json{{"type", "file"},
                 {"file", {{"filename", "document.pdf"}, {"file_data", "data:application/pdf;base64," + *data}}}};
@@ -103,22 +113,23 @@ Result<json> document_part(const json& block, const std::string& path) {
 
 // A tool_result's content as the text of a tool message. Images in it cannot
 // ride on a tool message: they go to the user message that follows.
-Result<std::string> tool_result_text(const json& block, const std::string& path, json& images) {
-  const json* content = field(block, "content");
+Result<std::string> tool_result_text(JsonView block, const std::string& path, json& images) {
+  const JsonView content = field(block, "content");
   if (!content) return std::string();
-  if (content->is_string()) return content->get<std::string>();
-  if (!content->is_array()) return invalid(path + ".content", "expected a string or an array of content blocks");
+  if (content.is_string()) return content.str();
+  if (!content.is_array()) return invalid(path + ".content", "expected a string or an array of content blocks");
   std::string text;
-  for (std::size_t k = 0; k < content->size(); ++k) {
-    const std::string p = at(path + ".content", k);
-    auto type = block_type((*content)[k], p);
+  std::size_t k = 0;
+  for (const JsonView item : content.elements()) {
+    const std::string p = at(path + ".content", k++);
+    auto type = block_type(item, p);
     if (!type) return type.error();
     if (*type == "text") {
-      auto t = text_of((*content)[k], p);
+      auto t = text_of(item, p);
       if (!t) return t.error();
       join_into(text, *t);
     } else if (*type == "image") {
-      auto img = image_part((*content)[k], p);
+      auto img = image_part(item, p);
       if (!img) return img.error();
       images.push_back(std::move(*img));
     } else {
@@ -128,17 +139,17 @@ Result<std::string> tool_result_text(const json& block, const std::string& path,
   return text;
 }
 
-Error user_message(const json& content, const std::string& path, json& out) {
+Error user_message(JsonView content, const std::string& path, json& out) {
   if (content.is_string()) {
-    out.push_back({{"role", "user"}, {"content", content}});
+    out.push_back({{"role", "user"}, {"content", content.str()}});
     return std::nullopt;
   }
   json tool_messages = json::array();
   json parts = json::array();
   json result_images = json::array();
-  for (std::size_t k = 0; k < content.size(); ++k) {
-    const std::string p = at(path, k);
-    const json& block = content[k];
+  std::size_t k = 0;
+  for (const JsonView block : content.elements()) {
+    const std::string p = at(path, k++);
     auto type = block_type(block, p);
     if (!type) return type.error();
     if (*type == "text") {
@@ -177,16 +188,16 @@ Error user_message(const json& content, const std::string& path, json& out) {
   return std::nullopt;
 }
 
-Error assistant_message(const json& content, const std::string& path, json& out) {
+Error assistant_message(JsonView content, const std::string& path, json& out) {
   if (content.is_string()) {
-    out.push_back({{"role", "assistant"}, {"content", content}});
+    out.push_back({{"role", "assistant"}, {"content", content.str()}});
     return std::nullopt;
   }
   std::string text;
   json tool_calls = json::array();
-  for (std::size_t k = 0; k < content.size(); ++k) {
-    const std::string p = at(path, k);
-    const json& block = content[k];
+  std::size_t k = 0;
+  for (const JsonView block : content.elements()) {
+    const std::string p = at(path, k++);
     auto type = block_type(block, p);
     if (!type) return type.error();
     if (*type == "text") {
@@ -198,9 +209,10 @@ Error assistant_message(const json& content, const std::string& path, json& out)
       if (!id) return id.error();
       auto name = required_string(block, "name", p);
       if (!name) return name.error();
-      const json* input = field(block, "input");
-      if (input && !input->is_object()) return invalid(p + ".input", "expected an object");
-      const std::string arguments = input ? input->dump(-1, ' ', false, json::error_handler_t::replace) : "{}";
+      const JsonView input = field(block, "input");
+      if (input && !input.is_object()) return invalid(p + ".input", "expected an object");
+      // Written as nlohmann writes it (keys sorted), as it always was.
+      const std::string arguments = input ? input.to_json().dump(-1, ' ', false, json::error_handler_t::replace) : "{}";
       tool_calls.push_back({{"id", *id}, {"type", "function"}, {"function", {{"name", *name}, {"arguments", arguments}}}});
     } else if (*type != "thinking" && *type != "redacted_thinking") {
       return invalid(p + ".type", "unsupported block type '" + *type + "' in an assistant message", "unsupported_content");
@@ -212,17 +224,18 @@ Error assistant_message(const json& content, const std::string& path, json& out)
   return std::nullopt;
 }
 
-Error translate_system(const json& system, json& messages) {
+Error translate_system(JsonView system, json& messages) {
   std::string text;
   if (system.is_string()) {
-    text = system.get<std::string>();
+    text = system.str();
   } else if (system.is_array()) {
-    for (std::size_t i = 0; i < system.size(); ++i) {
-      const std::string p = at("system", i);
-      auto type = block_type(system[i], p);
+    std::size_t i = 0;
+    for (const JsonView block : system.elements()) {
+      const std::string p = at("system", i++);
+      auto type = block_type(block, p);
       if (!type) return type.error();
       if (*type != "text") return invalid(p + ".type", "expected 'text'");
-      auto t = text_of(system[i], p);
+      auto t = text_of(block, p);
       if (!t) return t.error();
       join_into(text, *t);
     }
@@ -233,27 +246,27 @@ Error translate_system(const json& system, json& messages) {
   return std::nullopt;
 }
 
-Error translate_messages(const json& body, json& messages) {
-  const json* in = field(body, "messages");
+Error translate_messages(JsonView body, json& messages) {
+  const JsonView in = field(body, "messages");
   if (!in) return missing("messages");
-  if (!in->is_array()) return invalid("messages", "expected an array");
-  if (in->empty()) return invalid("messages", "at least one message is required", "empty_array");
-  for (std::size_t i = 0; i < in->size(); ++i) {
-    const std::string p = at("messages", i);
-    const json& m = (*in)[i];
+  if (!in.is_array()) return invalid("messages", "expected an array");
+  if (in.empty()) return invalid("messages", "at least one message is required", "empty_array");
+  std::size_t i = 0;
+  for (const JsonView m : in.elements()) {
+    const std::string p = at("messages", i++);
     if (!m.is_object()) return invalid(p, "expected an object");
     auto role = required_string(m, "role", p);
     if (!role) return role.error();
-    const json* content = field(m, "content");
+    const JsonView content = field(m, "content");
     if (!content) return missing(p + ".content");
-    if (!content->is_string() && !content->is_array()) {
+    if (!content.is_string() && !content.is_array()) {
       return invalid(p + ".content", "expected a string or an array of content blocks");
     }
     Error e;
     if (*role == "user") {
-      e = user_message(*content, p + ".content", messages);
+      e = user_message(content, p + ".content", messages);
     } else if (*role == "assistant") {
-      e = assistant_message(*content, p + ".content", messages);
+      e = assistant_message(content, p + ".content", messages);
     } else {
       e = invalid(p + ".role", "expected 'user' or 'assistant'; put system prompts in the top-level 'system'");
     }
@@ -262,36 +275,36 @@ Error translate_messages(const json& body, json& messages) {
   return std::nullopt;
 }
 
-Error translate_tools(const json& body, json& out) {
-  const json* tools = field(body, "tools");
+Error translate_tools(JsonView body, json& out) {
+  const JsonView tools = field(body, "tools");
   json functions = json::array();
   if (tools) {
-    if (!tools->is_array()) return invalid("tools", "expected an array");
-    for (std::size_t i = 0; i < tools->size(); ++i) {
-      const std::string p = at("tools", i);
-      const json& t = (*tools)[i];
+    if (!tools.is_array()) return invalid("tools", "expected an array");
+    std::size_t i = 0;
+    for (const JsonView t : tools.elements()) {
+      const std::string p = at("tools", i++);
       if (!t.is_object()) return invalid(p, "expected an object");
-      if (const json* type = field(t, "type"); type && *type != "custom") {
-        return invalid(p + ".type", "server tool " + type->dump() + " is not supported by this gateway; define a client tool with input_schema",
+      if (const JsonView type = field(t, "type"); type && !(type == "custom")) {
+        return invalid(p + ".type", "server tool " + type.to_json().dump() + " is not supported by this gateway; define a client tool with input_schema",
                        "unsupported_tool");
       }
       auto name = required_string(t, "name", p);
       if (!name) return name.error();
-      const json* schema = field(t, "input_schema");
+      const JsonView schema = field(t, "input_schema");
       if (!schema) return missing(p + ".input_schema");
-      if (!schema->is_object()) return invalid(p + ".input_schema", "expected a JSON schema object");
-      json fn = {{"name", *name}, {"parameters", *schema}};
-      if (const json* d = field(t, "description"); d && d->is_string()) fn["description"] = *d;
-      if (const json* s = field(t, "strict"); s && s->is_boolean()) fn["strict"] = *s;
+      if (!schema.is_object()) return invalid(p + ".input_schema", "expected a JSON schema object");
+      json fn = {{"name", *name}, {"parameters", schema.to_json()}};
+      if (const JsonView d = field(t, "description"); d.is_string()) fn["description"] = d.str();
+      if (const JsonView s = field(t, "strict"); s.is_boolean()) fn["strict"] = s.as_bool();
       functions.push_back({{"type", "function"}, {"function", std::move(fn)}});
     }
   }
   if (!functions.empty()) out["tools"] = functions;
 
-  const json* choice = field(body, "tool_choice");
+  const JsonView choice = field(body, "tool_choice");
   if (!choice) return std::nullopt;
-  if (!choice->is_object()) return invalid("tool_choice", "expected an object");
-  auto type = required_string(*choice, "type", "tool_choice");
+  if (!choice.is_object()) return invalid("tool_choice", "expected an object");
+  auto type = required_string(choice, "type", "tool_choice");
   if (!type) return type.error();
   json mapped;
   if (*type == "auto") {
@@ -301,7 +314,7 @@ Error translate_tools(const json& body, json& out) {
   } else if (*type == "none") {
     mapped = "none";
   } else if (*type == "tool") {
-    auto name = required_string(*choice, "name", "tool_choice");
+    auto name = required_string(choice, "name", "tool_choice");
     if (!name) return name.error();
     mapped = {{"type", "function"}, {"function", {{"name", *name}}}};
   } else {
@@ -313,17 +326,17 @@ Error translate_tools(const json& body, json& out) {
     return std::nullopt;
   }
   out["tool_choice"] = mapped;
-  if (const json* d = field(*choice, "disable_parallel_tool_use"); d && *d == true) out["parallel_tool_calls"] = false;
+  if (field(choice, "disable_parallel_tool_use").as_bool()) out["parallel_tool_calls"] = false;
   return std::nullopt;
 }
 
-Error number_in(const json& body, const char* key, double lo, double hi, json& out) {
-  const json* v = field(body, key);
+Error number_in(JsonView body, const char* key, double lo, double hi, json& out) {
+  const JsonView v = field(body, key);
   if (!v) return std::nullopt;
-  if (!v->is_number()) return invalid(key, "expected a number");
-  const double d = v->get<double>();
+  if (!v.is_number()) return invalid(key, "expected a number");
+  const double d = v.as_double();
   if (d < lo || d > hi) return invalid(key, "must be between " + json(lo).dump() + " and " + json(hi).dump());
-  out[key] = *v;
+  out[key] = v.to_json();
   return std::nullopt;
 }
 
@@ -333,12 +346,12 @@ std::string effort_for_budget(int64_t budget) {
   return "high";
 }
 
-Error translate_generation(const json& body, MessagesCall call, TranslatedMessagesRequest& t) {
+Error translate_generation(JsonView body, MessagesCall call, TranslatedMessagesRequest& t) {
   json& out = t.body;
-  const json* max_tokens = field(body, "max_tokens");
+  const JsonView max_tokens = field(body, "max_tokens");
   if (call == MessagesCall::create) {
     if (!max_tokens) return missing("max_tokens");
-    if (!max_tokens->is_number_integer() || max_tokens->get<int64_t>() < 1) {
+    if (!max_tokens.is_number_integer() || integer(max_tokens) < 1) {
       return invalid("max_tokens", "expected an integer greater than or equal to 1");
     }
   }
@@ -346,63 +359,61 @@ Error translate_generation(const json& body, MessagesCall call, TranslatedMessag
   if (Error e = number_in(body, "top_p", 0, 1, out)) return e;
   if (field(body, "top_k")) t.notes.push_back("dropped top_k");
 
-  if (const json* stops = field(body, "stop_sequences")) {
-    if (!stops->is_array()) return invalid("stop_sequences", "expected an array of strings");
-    if (stops->size() > 4) return invalid("stop_sequences", "at most 4 stop sequences are supported by this model's backend");
-    for (const auto& s : *stops) {
+  if (const JsonView stops = field(body, "stop_sequences")) {
+    if (!stops.is_array()) return invalid("stop_sequences", "expected an array of strings");
+    if (stops.size() > 4) return invalid("stop_sequences", "at most 4 stop sequences are supported by this model's backend");
+    for (const JsonView s : stops.elements()) {
       if (!s.is_string()) return invalid("stop_sequences", "expected an array of strings");
     }
-    if (!stops->empty()) out["stop"] = *stops;
+    if (!stops.empty()) out["stop"] = stops.to_json();
   }
 
-  if (const json* meta = field(body, "metadata")) {
-    if (!meta->is_object()) return invalid("metadata", "expected an object");
-    if (const json* user = field(*meta, "user_id"); user && user->is_string() && !user->get_ref<const std::string&>().empty()) {
-      out["user"] = *user;
-    }
+  if (const JsonView meta = field(body, "metadata")) {
+    if (!meta.is_object()) return invalid("metadata", "expected an object");
+    if (const JsonView user = field(meta, "user_id"); user.is_string() && !user.as_string().empty()) out["user"] = user.str();
   }
 
   bool thinking = false;
-  if (const json* th = field(body, "thinking")) {
-    if (!th->is_object()) return invalid("thinking", "expected an object");
-    auto type = required_string(*th, "type", "thinking");
+  if (const JsonView th = field(body, "thinking")) {
+    if (!th.is_object()) return invalid("thinking", "expected an object");
+    auto type = required_string(th, "type", "thinking");
     if (!type) return type.error();
     if (*type == "enabled") {
-      const json* budget = field(*th, "budget_tokens");
+      const JsonView budget = field(th, "budget_tokens");
       if (!budget) return missing("thinking.budget_tokens");
-      if (!budget->is_number_integer() || budget->get<int64_t>() < 1) {
+      if (!budget.is_number_integer() || integer(budget) < 1) {
         return invalid("thinking.budget_tokens", "expected a positive integer");
       }
-      out["reasoning_effort"] = effort_for_budget(budget->get<int64_t>());
+      out["reasoning_effort"] = effort_for_budget(integer(budget));
       thinking = true;
     } else if (*type != "disabled" && *type != "adaptive") {
       return invalid("thinking.type", "expected 'enabled', 'disabled' or 'adaptive'");
     }
   }
 
-  if (const json* oc = field(body, "output_config")) {
-    if (!oc->is_object()) return invalid("output_config", "expected an object");
-    if (const json* effort = field(*oc, "effort")) {
-      if (*effort != "low" && *effort != "medium" && *effort != "high") {
+  if (const JsonView oc = field(body, "output_config")) {
+    if (!oc.is_object()) return invalid("output_config", "expected an object");
+    if (const JsonView effort = field(oc, "effort")) {
+      if (!(effort == "low") && !(effort == "medium") && !(effort == "high")) {
         return invalid("output_config.effort", "expected 'low', 'medium' or 'high'");
       }
-      out["reasoning_effort"] = *effort;
+      out["reasoning_effort"] = effort.str();
     }
-    if (const json* format = field(*oc, "format")) {
-      if (!format->is_object() || format->value("type", "") != "json_schema" || !format->contains("schema") ||
-          !(*format)["schema"].is_object()) {
+    if (const JsonView format = field(oc, "format")) {
+      // A type that is not a string is no json_schema format.
+      if (!format.is_object() || !(format["type"] == "json_schema") || !format["schema"].is_object()) {
         return invalid("output_config.format", "expected {\"type\":\"json_schema\",\"schema\":{...}}");
       }
       out["response_format"] = {{"type", "json_schema"},
-                                {"json_schema", {{"name", "output"}, {"schema", (*format)["schema"]}}}};
+                                {"json_schema", {{"name", "output"}, {"schema", format["schema"].to_json()}}}};
     }
   }
 
   if (call == MessagesCall::create) {
-    out[thinking ? "max_completion_tokens" : "max_tokens"] = *max_tokens;
-    if (const json* stream = field(body, "stream")) {
-      if (!stream->is_boolean()) return invalid("stream", "expected a boolean");
-      if (*stream == true) {
+    out[thinking ? "max_completion_tokens" : "max_tokens"] = max_tokens.to_json();
+    if (const JsonView stream = field(body, "stream")) {
+      if (!stream.is_boolean()) return invalid("stream", "expected a boolean");
+      if (stream.as_bool()) {
         out["stream"] = true;
         out["stream_options"] = {{"include_usage", true}};
       }
@@ -413,18 +424,18 @@ Error translate_generation(const json& body, MessagesCall call, TranslatedMessag
 
 }  // namespace
 
-Result<TranslatedMessagesRequest> translate_messages_request(const json& body, MessagesCall call) {
+Result<TranslatedMessagesRequest> translate_messages_request(JsonView body, MessagesCall call) {
   if (!body.is_object()) return ApiError::bad_request("The request body must be a JSON object.", {}, "invalid_body");
   TranslatedMessagesRequest t;
   t.body = json::object();
-  const json* model = field(body, "model");
+  const JsonView model = field(body, "model");
   if (!model) return missing("model");
-  if (!model->is_string() || model->get_ref<const std::string&>().empty()) return invalid("model", "expected a non-empty string");
-  t.body["model"] = *model;
+  if (!model.is_string() || model.as_string().empty()) return invalid("model", "expected a non-empty string");
+  t.body["model"] = model.str();
 
   json messages = json::array();
-  if (const json* system = field(body, "system")) {
-    if (Error e = translate_system(*system, messages)) return *e;
+  if (const JsonView system = field(body, "system")) {
+    if (Error e = translate_system(system, messages)) return *e;
   }
   if (Error e = translate_messages(body, messages)) return *e;
   t.body["messages"] = std::move(messages);

@@ -39,6 +39,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tollgate/error.h"
+#include "tollgate/json_view.h"
 
 namespace tollgate {
 
@@ -54,7 +55,8 @@ struct TranslatedMessagesRequest {
 
 // Errors are 400 invalid_request_error whose message starts with the
 // Anthropic field path ("messages[1].content[0].source.media_type: ...").
-Result<TranslatedMessagesRequest> translate_messages_request(const nlohmann::json& anthropic_body,
-                                                             MessagesCall call);
+// The client's body is read through the view; the result is a new tree that
+// copies only what it forwards as it is (tool schemas, stop sequences).
+Result<TranslatedMessagesRequest> translate_messages_request(JsonView anthropic_body, MessagesCall call);
 
 }  // namespace tollgate

@@ -44,7 +44,7 @@ Decision BodyParser::parse(RequestContext& ctx) const {
   ctx.body = RequestBody(std::move(parsed.value()));
   if (ctx.endpoint == Endpoint::messages || ctx.endpoint == Endpoint::count_tokens) {
     const auto call = ctx.endpoint == Endpoint::count_tokens ? MessagesCall::count_tokens : MessagesCall::create;
-    auto translated = translate_messages_request(ctx.body.to_json(), call);
+    auto translated = translate_messages_request(ctx.body.view(), call);
     if (!translated) return translated.error();
     ctx.body = RequestBody(std::move(translated->body));
     for (auto& note : translated->notes) ctx.notes.push_back(std::move(note));

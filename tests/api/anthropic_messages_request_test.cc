@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/parsed_body.h"
 #include "tollgate/usage.h"
 
 namespace tollgate {
@@ -221,6 +222,76 @@ TEST(AnthropicMessagesRequest, RequiredFields) {
   EXPECT_EQ(reject(base({{"max_tokens", 0}})).param, "max_tokens");
   EXPECT_EQ(reject(base({{"stop_sequences", {"a", "b", "c", "d", "e"}}})).param, "stop_sequences");
   EXPECT_EQ(reject(json::array()).status, 400);
+}
+
+// A client may send any JSON type where a string or an object belongs. Each
+// such body is a 400 whose param names the field, or the field is ignored;
+// nothing throws (an exception answers 500). Read from a tree and, as in
+// production, from the parsed text: both must agree.
+TEST(AnthropicMessagesRequest, MembersOfUnexpectedTypesAre400sNeverExceptions) {
+  auto outcome = [](const json& body) {
+    const RequestBody tape = testing::parsed_body(body);
+    std::string out;
+    for (const JsonView view : {JsonView(body), tape.view()}) {
+      Result<TranslatedMessagesRequest> r = ApiError{};
+      EXPECT_NO_THROW(r = translate_messages_request(view, MessagesCall::create)) << body.dump();
+      if (!r.ok()) {
+        EXPECT_EQ(r.error().status, 400) << body.dump();
+        EXPECT_EQ(r.error().message.rfind(r.error().param + ": ", 0), 0u) << r.error().message;
+      }
+      const std::string got = r.ok() ? std::string("ok") : r.error().param;
+      if (!out.empty()) EXPECT_EQ(got, out) << "tree and tape differ for " << body.dump();
+      out = got;
+    }
+    return out;
+  };
+  EXPECT_EQ(outcome(base({{"messages", json::parse(R"([{"role":5,"content":"hi"}])")}})), "messages[0].role");
+  EXPECT_EQ(outcome(base({{"messages", json::parse(R"([{"role":"user","content":[{"type":{},"text":"x"}]}])")}})),
+            "messages[0].content[0].type");
+  EXPECT_EQ(outcome(base({{"messages", json::parse(R"([{"role":"user","content":[{"type":"text","text":[]}]}])")}})),
+            "messages[0].content[0].text");
+  EXPECT_EQ(outcome(base({{"messages", json::parse(R"([{"role":"user","content":[
+                             {"type":"document","source":{"type":"base64","media_type":5,"data":"JVBER"}}]}])")}})),
+            "messages[0].content[0].source");
+  EXPECT_EQ(outcome(base({{"messages", json::parse(R"([{"role":"user","content":"q"},{"role":"assistant","content":[
+                             {"type":"tool_use","id":"t","name":[],"input":{}}]}])")}})),
+            "messages[1].content[0].name");
+  EXPECT_EQ(outcome(base({{"tools", json::parse(R"([{"name":[],"input_schema":{"type":"object"}}])")}})), "tools[0].name");
+  EXPECT_EQ(outcome(base({{"tools", json::parse(R"([{"type":5,"name":"f","input_schema":{}}])")}})), "tools[0].type");
+  EXPECT_EQ(outcome(base({{"tool_choice", {{"type", 3}}}})), "tool_choice.type");
+  EXPECT_EQ(outcome(base({{"tool_choice", {{"type", "tool"}, {"name", {{"n", 1}}}}}})), "tool_choice.name");
+  EXPECT_EQ(outcome(base({{"thinking", {{"type", 1}}}})), "thinking.type");
+  EXPECT_EQ(outcome(base({{"output_config", {{"format", {{"type", 5}, {"schema", json::object()}}}}}})),
+            "output_config.format");
+  EXPECT_EQ(outcome(base({{"output_config", {{"effort", json::array()}}}})), "output_config.effort");
+  EXPECT_EQ(outcome(base({{"system", json::parse(R"([{"type":"text","text":7}])")}})), "system[0].text");
+  // Ignored: an id that is not a string, a flag that is not a boolean.
+  EXPECT_EQ(outcome(base({{"metadata", {{"user_id", 5}}}})), "ok");
+  EXPECT_EQ(outcome(base({{"tool_choice", {{"type", "auto"}, {"disable_parallel_tool_use", "yes"}}}})), "ok");
+}
+
+// max_tokens beyond any count is a 400, whichever way the integer was read
+// (a tree holds every non-negative integer as unsigned; the parser only the
+// ones above INT64_MAX).
+TEST(AnthropicMessagesRequest, MaxTokensBeyondInt64IsA400AndInt64MaxIsNot) {
+  for (const char* text : {R"({"model":"m","max_tokens":18446744073709551615,"messages":[{"role":"user","content":"q"}]})",
+                           R"({"model":"m","max_tokens":9223372036854775808,"messages":[{"role":"user","content":"q"}]})"}) {
+    const RequestBody tape = testing::parsed_body(std::string(text));
+    const json tree = json::parse(text);
+    for (const JsonView view : {JsonView(tree), tape.view()}) {
+      auto r = translate_messages_request(view, MessagesCall::create);
+      ASSERT_FALSE(r.ok()) << text;
+      EXPECT_EQ(r.error().param, "max_tokens");
+    }
+  }
+  const char* largest = R"({"model":"m","max_tokens":9223372036854775807,"messages":[{"role":"user","content":"q"}]})";
+  const RequestBody tape = testing::parsed_body(std::string(largest));
+  const json tree = json::parse(largest);
+  for (const JsonView view : {JsonView(tree), tape.view()}) {
+    auto r = translate_messages_request(view, MessagesCall::create);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->body["max_tokens"].dump(), "9223372036854775807");
+  }
 }
 
 TEST(AnthropicMessagesRequest, CountTokensIgnoresGenerationFields) {

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/parsed_body.h"
+
 namespace tollgate::anthropic {
 namespace {
 
@@ -333,10 +335,63 @@ TEST(AnthropicRequest, LegacyFunctionsBecomeTools) {
   EXPECT_EQ(up["tool_choice"], json::parse(R"({"type":"tool","name":"f"})"));
 }
 
+// A client may send any JSON type where a string or an object belongs. Each
+// such body is a 400 naming the field, or the field is ignored; nothing
+// throws (an exception answers 500). Read from a tree and, as in production,
+// from the parsed text: both must agree.
+TEST(AnthropicRequest, MembersOfUnexpectedTypesAre400sNeverExceptions) {
+  auto param_of = [](const json& in, const std::string& model = "claude") {
+    const json body = with_messages(in);
+    const RequestBody tape = testing::parsed_body(body);
+    std::string out;
+    for (const JsonView view : {JsonView(body), tape.view()}) {
+      std::vector<std::string> notes;
+      RequestOptions options;
+      options.model = model;
+      Result<json> r = json();
+      EXPECT_NO_THROW(r = build_messages_body(view, options, notes)) << body.dump();
+      if (!r.ok()) EXPECT_EQ(r.error().status, 400) << body.dump();
+      EXPECT_NO_THROW(expects_json_tool(view));
+      const std::string got = r.ok() ? std::string("ok") : r.error().param;
+      if (!out.empty()) EXPECT_EQ(got, out) << "tree and tape differ for " << body.dump();
+      out = got;
+    }
+    return out;
+  };
+  EXPECT_EQ(param_of({{"messages", json::parse(R"([{"role":5,"content":"q"}])")}}), "messages[0].role");
+  EXPECT_EQ(param_of({{"messages", json::parse(R"([{"role":"user","content":[{"type":{},"text":"q"}]}])")}}),
+            "messages[0].content[0].type");
+  EXPECT_EQ(param_of({{"messages", json::parse(R"([{"role":"user","content":[{"type":"image_url","image_url":{"url":5}}]}])")}}),
+            "messages[0].content[0].image_url");
+  EXPECT_EQ(param_of({{"messages", json::parse(R"([{"role":"user","content":"q"},{"role":"assistant","tool_calls":[
+                         {"id":"c","type":"function","function":{"name":[],"arguments":"{}"}}]}])")}}),
+            "messages[1].tool_calls[0]");
+  EXPECT_EQ(param_of({{"messages", json::parse(R"([{"role":"user","content":"q"},{"role":"tool","tool_call_id":7,"content":"r"}])")}}),
+            "messages[1].tool_call_id");
+  EXPECT_EQ(param_of({{"tools", json::parse(R"([{"type":5,"function":{"name":"f"}}])")}}), "tools[0].type");
+  EXPECT_EQ(param_of({{"tools", json::parse(R"([{"type":"function","function":{"name":[]}}])")}}), "tools[0].function.name");
+  EXPECT_EQ(param_of({{"tools", json::parse(R"([{"type":"function","function":{"name":"f"}}])")}, {"tool_choice", {{"type", 3}}}}),
+            "tool_choice");
+  EXPECT_EQ(param_of({{"tools", json::parse(R"([{"type":"function","function":{"name":"f"}}])")},
+                      {"tool_choice", json::parse(R"({"type":"function","function":{"name":5}})")}}),
+            "tool_choice");
+  EXPECT_EQ(param_of({{"functions", json::parse(R"([{"name":"f"}])")}, {"function_call", {{"name", 5}}}}), "tool_choice");
+  EXPECT_EQ(param_of({{"response_format", {{"type", "json_schema"}}}}), "response_format.json_schema.schema");
+  EXPECT_EQ(param_of({{"response_format", {{"type", "json_schema"}}}}, "claude-sonnet-4-5"),
+            "response_format.json_schema.schema");
+  EXPECT_EQ(param_of({{"response_format", {{"type", {{"a", 1}}}}}}), "response_format.type");
+  EXPECT_EQ(param_of({{"response_format", {{"type", "json_schema"}, {"json_schema", {{"schema", {{"type", 5}}}}}}}}),
+            "response_format.json_schema.schema");
+  EXPECT_EQ(param_of({{"reasoning_effort", 5}}), "reasoning_effort");
+  EXPECT_EQ(param_of({{"n", "2"}}), "n");
+  // Ignored: values of the wrong type for fields that only ever refine a request.
+  EXPECT_EQ(param_of({{"user", 5}, {"temperature", "hot"}, {"top_k", "5"}, {"stream", "yes"}, {"parallel_tool_calls", 0}}), "ok");
+}
+
 TEST(AnthropicRequest, CompletionsWrapThePromptInAUserMessage) {
   auto chat = completion_to_chat(json::parse(R"({"model":"claude","prompt":"Say hi","max_tokens":20,"stream":true})"));
   ASSERT_TRUE(chat.ok());
-  EXPECT_EQ((*chat)["messages"], json::parse(R"([{"role":"user","content":"Say hi"}])"));
+  EXPECT_EQ((*chat)["messages"].to_json(), json::parse(R"([{"role":"user","content":"Say hi"}])"));
   EXPECT_FALSE(chat->contains("prompt"));
   for (const char* bad : {R"({"prompt":[1,2,3]})", R"({"prompt":["a","b"]})", R"({"prompt":"x","echo":true})",
                           R"({"prompt":"x","suffix":"y"})", R"({"prompt":"x","best_of":2})", R"({"prompt":"x","logprobs":1})"}) {

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/parsed_body.h"
+
 namespace tollgate::bedrock {
 namespace {
 
@@ -18,12 +20,16 @@ json converse(const json& body, std::vector<std::string>* notes_out = nullptr, C
   return r.ok() ? *r : json();
 }
 
-ApiError converse_error(const json& body, ConverseOptions options = {}) {
+// Named apart from converse_error: a braced list would also convert to a
+// view (of an array).
+ApiError view_error(JsonView body, ConverseOptions options = {}) {
   std::vector<std::string> notes;
   auto r = to_converse_request(body, options, notes);
   EXPECT_FALSE(r.ok()) << (r.ok() ? r->dump() : "");
   return r.ok() ? ApiError{} : r.error();
 }
+
+ApiError converse_error(const json& body, ConverseOptions options = {}) { return view_error(body, options); }
 
 json user(const json& content) { return {{"role", "user"}, {"content", content}}; }
 
@@ -201,7 +207,58 @@ TEST(BedrockRequest, JsonSchemaResponseFormatBecomesAForcedTool) {
   EXPECT_EQ(up["toolConfig"]["tools"][0]["toolSpec"]["inputSchema"]["json"], json::parse(R"({"type":"object"})"));
   body["tools"] = json::array({weather_tool()});
   EXPECT_EQ(converse_error(body).param, "response_format");
-  EXPECT_EQ(structured_output_tool({{"response_format", {{"type", "text"}}}}), "");
+  EXPECT_EQ(structured_output_tool(json{{"response_format", {{"type", "text"}}}}), "");
+}
+
+// Found by fuzz_request_bedrock: a json_schema response_format without its
+// json_schema object read a missing member (an assertion in debug builds,
+// undefined behaviour in release ones). Read from the client's parsed body as
+// in production, and from a tree.
+TEST(BedrockRequest, JsonSchemaResponseFormatWithoutItsSchemaObjectIsA400) {
+  for (const json& rf : {json{{"type", "json_schema"}}, json{{"type", "json_schema"}, {"json_schema", "person"}},
+                         json{{"type", "json_schema"}, {"json_schema", nullptr}}}) {
+    const json body = {{"messages", json::array({user("x")})}, {"response_format", rf}};
+    const RequestBody tape = testing::parsed_body(body);
+    for (const ApiError& e : {converse_error(body), view_error(tape.view())}) {
+      EXPECT_EQ(e.status, 400) << rf.dump();
+      EXPECT_EQ(e.param, "response_format.json_schema") << rf.dump();
+      EXPECT_EQ(e.type, "invalid_request_error") << rf.dump();
+    }
+  }
+}
+
+// Members of the wrong JSON type are refused with a 400 naming them, never
+// forwarded for Bedrock to refuse and never thrown (which answers 500).
+TEST(BedrockRequest, MembersOfUnexpectedTypesAre400sNeverExceptions) {
+  const json q = json::array({user("q")});
+  auto param_of = [&](json body) {
+    if (!body.contains("messages")) body["messages"] = q;
+    std::string out;
+    const RequestBody tape = testing::parsed_body(body);
+    for (const JsonView view : {JsonView(body), tape.view()}) {
+      std::vector<std::string> notes;
+      Result<json> r = json();
+      EXPECT_NO_THROW(r = to_converse_request(view, {}, notes)) << body.dump();
+      const std::string got = r.ok() ? std::string("ok") : r.error().param;
+      if (!out.empty()) EXPECT_EQ(got, out) << "tree and tape differ for " << body.dump();
+      out = got;
+    }
+    return out;
+  };
+  EXPECT_EQ(param_of({{"tools", json::parse(R"([{"type":5,"function":{"name":"a"}}])")}}), "tools[0].type");
+  EXPECT_EQ(param_of({{"tools", json::parse(R"([{"type":"function","function":{"name":[]}}])")}}),
+            "tools[0].function.name");
+  EXPECT_EQ(param_of({{"tools", json::array({weather_tool()})}, {"tool_choice", {{"type", 3}}}}), "tool_choice");
+  EXPECT_EQ(param_of({{"tools", json::array({weather_tool()})},
+                      {"tool_choice", json::parse(R"({"type":"function","function":{"name":5}})")}}),
+            "tool_choice");
+  EXPECT_EQ(param_of({{"messages", json::parse(R"([{"role":5,"content":"q"}])")}}), "messages[0].role");
+  EXPECT_EQ(param_of({{"messages", json::parse(R"([{"role":"user","content":[{"type":{},"text":"q"}]}])")}}),
+            "messages[0].content[0].type");
+  EXPECT_EQ(param_of({{"messages", json::parse(R"([{"role":"user","content":"q"},{"role":"assistant","tool_calls":[
+                         {"id":1,"type":"function","function":{"name":"f","arguments":"{}"}}]}])")}}),
+            "messages[1].tool_calls[0]");
+  EXPECT_EQ(param_of({{"response_format", {{"type", {{"a", 1}}}}}}), "ok");  // no type Bedrock knows: ignored
 }
 
 // Found by fuzz_request_bedrock: a json_schema response_format without its
@@ -233,19 +290,19 @@ TEST(BedrockRequest, NonFunctionToolsAndMissingToolsForChoiceAre400s) {
 
 TEST(BedrockEmbeddingsRequest, TitanTakesOneInput) {
   std::vector<std::string> notes;
-  auto titan = to_embedding_request({{"input", "hello"}, {"dimensions", 512}}, "amazon.titan-embed-text-v2:0", ParamPolicy::drop, notes);
+  auto titan = to_embedding_request(json{{"input", "hello"}, {"dimensions", 512}}, "amazon.titan-embed-text-v2:0", ParamPolicy::drop, notes);
   ASSERT_TRUE(titan.ok());
   EXPECT_EQ(*titan, json::parse(R"({"inputText":"hello","dimensions":512})"));
-  auto one = to_embedding_request({{"input", json::array({"only"})}}, "amazon.titan-embed-text-v2:0", ParamPolicy::drop, notes);
+  auto one = to_embedding_request(json{{"input", json::array({"only"})}}, "amazon.titan-embed-text-v2:0", ParamPolicy::drop, notes);
   ASSERT_TRUE(one.ok());
   EXPECT_EQ((*one)["inputText"], "only");
-  auto many = to_embedding_request({{"input", json::array({"a", "b"})}}, "amazon.titan-embed-text-v2:0", ParamPolicy::drop, notes);
+  auto many = to_embedding_request(json{{"input", json::array({"a", "b"})}}, "amazon.titan-embed-text-v2:0", ParamPolicy::drop, notes);
   ASSERT_FALSE(many.ok());
   EXPECT_EQ(many.error().status, 400);
   EXPECT_EQ(many.error().param, "input");
   EXPECT_NE(many.error().message.find("one input per request"), std::string::npos);
   EXPECT_TRUE(notes.empty());
-  auto v1 = to_embedding_request({{"input", "x"}, {"dimensions", 256}}, "amazon.titan-embed-text-v1", ParamPolicy::drop, notes);
+  auto v1 = to_embedding_request(json{{"input", "x"}, {"dimensions", 256}}, "amazon.titan-embed-text-v1", ParamPolicy::drop, notes);
   ASSERT_TRUE(v1.ok());
   EXPECT_FALSE(v1->contains("dimensions"));
   EXPECT_EQ(notes, std::vector<std::string>{"dropped dimensions"});
@@ -253,15 +310,15 @@ TEST(BedrockEmbeddingsRequest, TitanTakesOneInput) {
 
 TEST(BedrockEmbeddingsRequest, CohereTakesABatch) {
   std::vector<std::string> notes;
-  auto r = to_embedding_request({{"input", json::array({"a", "b"})}}, "us.cohere.embed-english-v3", ParamPolicy::drop, notes);
+  auto r = to_embedding_request(json{{"input", json::array({"a", "b"})}}, "us.cohere.embed-english-v3", ParamPolicy::drop, notes);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(*r, json::parse(R"({"texts":["a","b"],"input_type":"search_document"})"));
-  auto q = to_embedding_request({{"input", "a"}, {"input_type", "search_query"}}, "cohere.embed-multilingual-v3", ParamPolicy::drop, notes);
+  auto q = to_embedding_request(json{{"input", "a"}, {"input_type", "search_query"}}, "cohere.embed-multilingual-v3", ParamPolicy::drop, notes);
   EXPECT_EQ((*q)["input_type"], "search_query");
-  auto tokens = to_embedding_request({{"input", json::array({json::array({1, 2})})}}, "cohere.embed-english-v3", ParamPolicy::drop, notes);
+  auto tokens = to_embedding_request(json{{"input", json::array({json::array({1, 2})})}}, "cohere.embed-english-v3", ParamPolicy::drop, notes);
   ASSERT_FALSE(tokens.ok());
   EXPECT_EQ(tokens.error().param, "input");
-  auto other = to_embedding_request({{"input", "a"}}, "anthropic.claude-x", ParamPolicy::drop, notes);
+  auto other = to_embedding_request(json{{"input", "a"}}, "anthropic.claude-x", ParamPolicy::drop, notes);
   ASSERT_FALSE(other.ok());
   EXPECT_EQ(other.error().param, "model");
 }

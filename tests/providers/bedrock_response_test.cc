@@ -158,7 +158,7 @@ TEST(BedrockErrors, ValidationMessagesPassThroughAndContextLengthIsRecognised) {
 
 TEST(BedrockEmbeddingsResponse, TitanVectorAndTokenCount) {
   Usage usage;
-  auto r = from_embedding_response(json::parse(R"({"embedding":[0.5,-0.25],"inputTextTokenCount":3})"), {{"input", "hi"}},
+  auto r = from_embedding_response(json::parse(R"({"embedding":[0.5,-0.25],"inputTextTokenCount":3})"), json{{"input", "hi"}},
                                    "amazon.titan-embed-text-v2:0", usage);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(*r, json::parse(R"({"object":"list","model":"amazon.titan-embed-text-v2:0",
@@ -169,7 +169,7 @@ TEST(BedrockEmbeddingsResponse, TitanVectorAndTokenCount) {
 TEST(BedrockEmbeddingsResponse, CohereBatchInOrderWithBase64AndEstimatedUsage) {
   Usage usage;
   auto r = from_embedding_response(json::parse(R"({"id":"x","embeddings":[[1.0,0.0],[0.5,2.0]],"response_type":"embeddings_floats"})"),
-                                   {{"input", json::array({"first", "second"})}, {"encoding_format", "base64"}},
+                                   json{{"input", json::array({"first", "second"})}, {"encoding_format", "base64"}},
                                    "cohere.embed-english-v3", usage);
   ASSERT_TRUE(r.ok());
   ASSERT_EQ((*r)["data"].size(), 2u);
@@ -179,10 +179,10 @@ TEST(BedrockEmbeddingsResponse, CohereBatchInOrderWithBase64AndEstimatedUsage) {
   EXPECT_EQ(usage.source, UsageSource::estimated);
   EXPECT_GT(usage.prompt_tokens, 0);
 
-  auto typed = from_embedding_response(json::parse(R"({"embeddings":{"float":[[1.5]]}})"), {{"input", "a"}}, "cohere.embed-v4:0", usage);
+  auto typed = from_embedding_response(json::parse(R"({"embeddings":{"float":[[1.5]]}})"), json{{"input", "a"}}, "cohere.embed-v4:0", usage);
   ASSERT_TRUE(typed.ok());
   EXPECT_EQ((*typed)["data"][0]["embedding"], json::parse("[1.5]"));
-  EXPECT_FALSE(from_embedding_response(json::parse("{}"), {{"input", "a"}}, "cohere.embed-v4:0", usage).ok());
+  EXPECT_FALSE(from_embedding_response(json::parse("{}"), json{{"input", "a"}}, "cohere.embed-v4:0", usage).ok());
 }
 
 }  // namespace

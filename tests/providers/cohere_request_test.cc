@@ -3,6 +3,7 @@
 
 #include "providers/cohere/cohere_adapter.h"
 #include "providers/cohere/cohere_translate.h"
+#include "support/parsed_body.h"
 
 namespace tollgate::cohere {
 namespace {
@@ -86,7 +87,7 @@ TEST(CohereRequest, ToolsAndToolChoice) {
   ASSERT_EQ(notes.size(), 1u);
 
   std::vector<std::string> n2;
-  auto r = chat_request({{"messages", json::array()}, {"tools", tools},
+  auto r = chat_request(json{{"messages", json::array()}, {"tools", tools},
                          {"tool_choice", {{"type", "function"}, {"function", {{"name", "nope"}}}}}}, "m", n2);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().param, "tool_choice");
@@ -95,7 +96,8 @@ TEST(CohereRequest, ToolsAndToolChoice) {
 // Found by fuzz_request_cohere: nlohmann's value() throws when a member has
 // another type than its default, so fields the validator does not check
 // (and "stream": null, which it accepts) escaped as exceptions (a 500)
-// instead of being read as absent or refused as a 400.
+// instead of being read as absent or refused as a 400. Each body is read
+// from a tree and, as in production, from its parsed text.
 TEST(CohereRequest, MembersOfUnexpectedTypesAreReadAsAbsentNotThrown) {
   json body = json::parse(R"({"messages":[
       {"role":"user","content":[{"type":"text","text":{"not":"a string"}}]},
@@ -105,26 +107,45 @@ TEST(CohereRequest, MembersOfUnexpectedTypesAreReadAsAbsentNotThrown) {
     "tool_choice":{"type":"function","function":"wx"},
     "response_format":{"type":1},
     "stream":null})");
-  std::vector<std::string> notes;
-  Result<json> r = json();
-  ASSERT_NO_THROW(r = chat_request(body, "command-a-03-2025", notes));
-  ASSERT_FALSE(r.ok());  // the tool_choice names no function of tools
-  EXPECT_EQ(r.error().status, 400);
-  EXPECT_EQ(r.error().param, "tool_choice");
+  auto both = [](const json& in, auto check) {
+    const RequestBody tape = testing::parsed_body(in);
+    for (const JsonView view : {JsonView(in), tape.view()}) {
+      std::vector<std::string> notes;
+      Result<json> r = json();
+      EXPECT_NO_THROW(r = chat_request(view, "command-a-03-2025", notes)) << in.dump();
+      check(r);
+    }
+  };
+  both(body, [](const Result<json>& r) {
+    ASSERT_FALSE(r.ok());  // the tool_choice names no function of tools
+    EXPECT_EQ(r.error().status, 400);
+    EXPECT_EQ(r.error().param, "tool_choice");
+  });
 
   body.erase("tool_choice");
-  auto up = translate(body);
-  EXPECT_EQ(up["messages"][0]["content"], json::parse(R"([{"type":"text","text":""}])"));
-  EXPECT_EQ(up["messages"][1]["tool_calls"][0]["id"], "");
-  EXPECT_EQ(up["messages"][1]["tool_calls"][0]["function"]["name"], "");
-  EXPECT_FALSE(up.contains("strict_tools"));
-  EXPECT_FALSE(up.contains("response_format"));
-  EXPECT_FALSE(up.contains("stream"));
+  both(body, [](const Result<json>& r) {
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    const json& up = r.value();
+    EXPECT_EQ(up["messages"][0]["content"], json::parse(R"([{"type":"text","text":""}])"));
+    EXPECT_EQ(up["messages"][1]["tool_calls"][0]["id"], "");
+    EXPECT_EQ(up["messages"][1]["tool_calls"][0]["function"]["name"], "");
+    EXPECT_FALSE(up.contains("strict_tools"));
+    EXPECT_FALSE(up.contains("response_format"));
+    EXPECT_FALSE(up.contains("stream"));
+  });
 
-  json typed = {{"messages", json::array()}, {"tools", json::parse(R"([{"type":5,"function":{"name":"wx"}}])")}};
-  ASSERT_NO_THROW(r = chat_request(typed, "command-a-03-2025", notes));
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().param, "tools[0]");
+  for (const char* tools : {R"([{"type":5,"function":{"name":"wx"}}])", R"([{"type":{},"function":{"name":"wx"}}])",
+                            R"([{"type":"function","function":[]}])"}) {
+    both(json{{"messages", json::array()}, {"tools", json::parse(tools)}}, [&](const Result<json>& r) {
+      ASSERT_FALSE(r.ok()) << tools;
+      EXPECT_EQ(r.error().status, 400);
+      EXPECT_EQ(r.error().param, "tools[0]") << tools;
+    });
+  }
+  both(json::parse(R"({"messages":[{"role":5,"content":"q"}]})"), [](const Result<json>& r) {
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().param, "messages[0].role");
+  });
 }
 
 TEST(CohereRequest, ResponseFormat) {
@@ -147,7 +168,7 @@ TEST(CohereRequest, UntranslatableParameters) {
   EXPECT_TRUE(quiet.empty()) << "false/default values ask for nothing";
 
   std::vector<std::string> n2;
-  auto r = chat_request({{"messages", json::array()}, {"n", 2}}, "m", n2);
+  auto r = chat_request(json{{"messages", json::array()}, {"n", 2}}, "m", n2);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().status, 400);
   EXPECT_EQ(r.error().param, "n");
@@ -157,16 +178,16 @@ TEST(CohereRequest, UntranslatableParameters) {
 }
 
 TEST(CohereRequest, Embeddings) {
-  auto one = embed_request({{"model", "e"}, {"input", "hello"}}, "embed-english-v3.0");
+  auto one = embed_request(json{{"model", "e"}, {"input", "hello"}}, "embed-english-v3.0");
   ASSERT_TRUE(one.ok());
   EXPECT_EQ(*one, json::parse(R"({"model":"embed-english-v3.0","texts":["hello"],"input_type":"search_document","embedding_types":["float"]})"));
-  auto many = embed_request({{"input", {"a", "b"}}, {"dimensions", 512}, {"input_type", "search_query"}, {"encoding_format", "base64"}}, "embed-v4.0");
+  auto many = embed_request(json{{"input", {"a", "b"}}, {"dimensions", 512}, {"input_type", "search_query"}, {"encoding_format", "base64"}}, "embed-v4.0");
   ASSERT_TRUE(many.ok());
   EXPECT_EQ((*many)["texts"], json::array({"a", "b"}));
   EXPECT_EQ((*many)["output_dimension"], 512);
   EXPECT_EQ((*many)["input_type"], "search_query");
   EXPECT_EQ((*many)["embedding_types"], json::array({"float"})) << "base64 is packed by the gateway";
-  auto tokens = embed_request({{"input", {1, 2, 3}}}, "e");
+  auto tokens = embed_request(json{{"input", {1, 2, 3}}}, "e");
   ASSERT_FALSE(tokens.ok());
   EXPECT_EQ(tokens.error().param, "input");
 }

@@ -7,6 +7,7 @@
 #include "providers/gemini/gemini_contents.h"
 #include "providers/gemini/gemini_schema.h"
 #include "providers/gemini/thought_signatures.h"
+#include "support/parsed_body.h"
 
 namespace tollgate::gemini {
 namespace {
@@ -185,16 +186,25 @@ TEST(GeminiRequest, ToolChoiceVariants) {
 // The value() class fuzz_request_cohere found (nlohmann's value() throws
 // when a member has another type than its default), in the Gemini
 // translation: fields of unexpected types are read as absent or refused with
-// a 400 naming them, never thrown (which answered 500).
+// a 400 naming them, never thrown (which answered 500). Each body is read
+// from a tree and, as in production, from its parsed text; both must agree.
 TEST(GeminiRequest, MembersOfUnexpectedTypesAre400sOrAbsentNeverExceptions) {
   const json q = json::array({user("q")});
   auto error_of = [&](json body) {
     if (!body.contains("messages")) body["messages"] = q;
-    std::vector<std::string> notes;
-    RequestOptions options{"gemini-2.5-flash", ParamPolicy::drop, nullptr};
-    Result<json> r = json();
-    EXPECT_NO_THROW(r = generate_request(Endpoint::chat_completions, body, options, notes)) << body.dump();
-    return r.ok() ? std::string("ok") : r.error().param;
+    const RequestBody tape = testing::parsed_body(body);
+    std::string out;
+    for (const JsonView view : {JsonView(body), tape.view()}) {
+      std::vector<std::string> notes;
+      RequestOptions options{"gemini-2.5-flash", ParamPolicy::drop, nullptr};
+      Result<json> r = json();
+      EXPECT_NO_THROW(r = generate_request(Endpoint::chat_completions, view, options, notes)) << body.dump();
+      if (!r.ok()) EXPECT_EQ(r.error().status, 400) << body.dump();
+      const std::string got = r.ok() ? std::string("ok") : r.error().param;
+      if (!out.empty()) EXPECT_EQ(got, out) << "tree and tape differ for " << body.dump();
+      out = got;
+    }
+    return out;
   };
   EXPECT_EQ(error_of({{"response_format", {{"type", 5}}}}), "response_format.type");
   EXPECT_EQ(error_of({{"tools", json::parse(R"([{"type":5,"function":{"name":"a"}}])")}}), "tools[0].type");
@@ -213,6 +223,11 @@ TEST(GeminiRequest, MembersOfUnexpectedTypesAre400sOrAbsentNeverExceptions) {
   EXPECT_EQ(error_of({{"messages", json::parse(R"([{"role":"user","content":[{"type":"input_audio","input_audio":{"data":"AA==","format":7}}]},
                                                  {"role":"function","name":9,"content":"r"}])")}}),
             "ok");
+  // Added here: the brief's other shapes.
+  EXPECT_EQ(error_of({{"response_format", {{"type", "json_schema"}}}}), "ok");  // no schema to send: JSON mode only
+  EXPECT_EQ(error_of({{"tools", json::parse(R"([{"type":"function","function":{"name":[]}}])")}}), "tools[0].function");
+  EXPECT_EQ(error_of({{"messages", json::parse(R"([{"role":5,"content":"q"},{"role":"user","content":[{"type":{},"text":"x"}]}])")}}),
+            "messages[1].content[0]");
 }
 
 TEST(GeminiRequest, CustomToolsAreRejected) {
@@ -258,29 +273,29 @@ TEST(GeminiRequest, UnsupportedParametersFollowThePolicy) {
 
 TEST(GeminiRequest, LegacyCompletionPromptIsOneUserTurn) {
   std::vector<std::string> notes;
-  auto r = generate_request(Endpoint::completions, {{"prompt", "Say done"}, {"max_tokens", 5}}, {"gemini-2.5-flash"}, notes);
+  auto r = generate_request(Endpoint::completions, json{{"prompt", "Say done"}, {"max_tokens", 5}}, {"gemini-2.5-flash"}, notes);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)["contents"], json::parse(R"([{"role":"user","parts":[{"text":"Say done"}]}])"));
   EXPECT_EQ((*r)["generationConfig"]["maxOutputTokens"], 5);
-  auto tokens = generate_request(Endpoint::completions, {{"prompt", json::array({1, 2, 3})}}, {"m"}, notes);
+  auto tokens = generate_request(Endpoint::completions, json{{"prompt", json::array({1, 2, 3})}}, {"m"}, notes);
   EXPECT_FALSE(tokens.ok());
 }
 
 TEST(GeminiRequest, EmbeddingsSingleBatchAndVertex) {
-  auto one = embed_request({{"input", "hello"}, {"dimensions", 256}}, "text-embedding-004", false);
+  auto one = embed_request(json{{"input", "hello"}, {"dimensions", 256}}, "text-embedding-004", false);
   ASSERT_TRUE(one.ok());
   EXPECT_EQ(one->method, ":embedContent");
   EXPECT_EQ(one->body, json::parse(R"({"content":{"parts":[{"text":"hello"}]},"outputDimensionality":256})"));
-  auto batch = embed_request({{"input", {"a", "b"}}}, "text-embedding-004", false);
+  auto batch = embed_request(json{{"input", {"a", "b"}}}, "text-embedding-004", false);
   ASSERT_TRUE(batch.ok());
   EXPECT_EQ(batch->method, ":batchEmbedContents");
   EXPECT_EQ(batch->body, json::parse(R"({"requests":[{"model":"models/text-embedding-004","content":{"parts":[{"text":"a"}]}},
                                                      {"model":"models/text-embedding-004","content":{"parts":[{"text":"b"}]}}]})"));
-  auto vertex = embed_request({{"input", {"a", "b"}}, {"dimensions", 64}}, "text-embedding-005", true);
+  auto vertex = embed_request(json{{"input", {"a", "b"}}, {"dimensions", 64}}, "text-embedding-005", true);
   ASSERT_TRUE(vertex.ok());
   EXPECT_EQ(vertex->method, ":predict");
   EXPECT_EQ(vertex->body, json::parse(R"({"instances":[{"content":"a"},{"content":"b"}],"parameters":{"outputDimensionality":64}})"));
-  EXPECT_FALSE(embed_request({{"input", json::array({json::array({1, 2})})}}, "m", false).ok());
+  EXPECT_FALSE(embed_request(json{{"input", json::array({json::array({1, 2})})}}, "m", false).ok());
 }
 
 TEST(GeminiSchema, RefsInlinedNullableAnyOfAndUnsupportedKeywordsDropped) {

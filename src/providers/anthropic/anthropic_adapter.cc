@@ -1,6 +1,7 @@
 #include "providers/anthropic/anthropic_adapter.h"
 
 #include <chrono>
+#include <optional>
 
 #include "providers/adapter_factory.h"
 #include "providers/anthropic/anthropic_errors.h"
@@ -30,13 +31,15 @@ AnthropicAdapter::AnthropicAdapter(const ProviderConfig& config)
 
 Result<NativeRequest> AnthropicAdapter::build_request(const RequestContext& ctx, const DeploymentConfig& deployment,
                                                       std::vector<std::string>& notes) const {
-  json chat;
+  std::optional<RequestBody> converted;  // a completion as a chat request
+  JsonView chat;
   switch (ctx.endpoint) {
-    case Endpoint::chat_completions: chat = ctx.body.to_json(); break;
+    case Endpoint::chat_completions: chat = ctx.body.view(); break;
     case Endpoint::completions: {
-      auto converted = anthropic::completion_to_chat(ctx.body.to_json());
-      if (!converted) return converted.error();
-      chat = std::move(*converted);
+      auto c = anthropic::completion_to_chat(ctx.body);
+      if (!c) return c.error();
+      converted = std::move(*c);
+      chat = converted->view();
       break;
     }
     case Endpoint::embeddings:
@@ -71,7 +74,7 @@ Result<json> AnthropicAdapter::translate_response(const RequestContext& ctx, jso
   anthropic::ResponseOptions options;
   options.created = now_seconds();
   options.completion = ctx.endpoint == Endpoint::completions;
-  options.json_tool = !options.completion && anthropic::expects_json_tool(ctx.body.to_json());
+  options.json_tool = !options.completion && anthropic::expects_json_tool(ctx.body.view());
   return anthropic::translate_message(native, options, usage);
 }
 
@@ -83,7 +86,7 @@ Result<std::unique_ptr<StreamDecoder>> AnthropicAdapter::stream_decoder(const Re
   anthropic::ResponseOptions options;
   options.created = now_seconds();
   options.completion = ctx.endpoint == Endpoint::completions;
-  options.json_tool = !options.completion && anthropic::expects_json_tool(ctx.body.to_json());
+  options.json_tool = !options.completion && anthropic::expects_json_tool(ctx.body.view());
   return std::unique_ptr<StreamDecoder>(std::make_unique<anthropic::AnthropicStreamDecoder>(options));
 }
 

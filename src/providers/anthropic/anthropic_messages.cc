@@ -65,39 +65,37 @@ std::optional<DataUrl> parse_data_url(std::string_view url) {
   return out;
 }
 
-json text_block(const std::string& text, const json& part) {
+json text_block(std::string_view text, JsonView part) {
   json b = {{"type", "text"}, {"text", text}};
   // Prompt-caching breakpoints set by Anthropic-aware OpenAI clients.
-  if (part.is_object()) {
-    if (auto cc = part.find("cache_control"); cc != part.end() && cc->is_object()) b["cache_control"] = *cc;
-  }
+  if (const JsonView cc = part["cache_control"]; cc.is_object()) b["cache_control"] = cc.to_json();
   return b;
 }
 
 // Text of a system/developer/tool text part list or string, as text blocks.
-Result<json> text_blocks(const json& content, const std::string& path) {
+Result<json> text_blocks(JsonView content, const std::string& path) {
   json out = json::array();
   if (content.is_string()) {
-    if (!content.get_ref<const std::string&>().empty()) out.push_back(text_block(content.get<std::string>(), json()));
+    if (!content.as_string().empty()) out.push_back(text_block(content.as_string(), {}));
     return out;
   }
-  if (content.is_null()) return out;
+  if (!json_given(content)) return out;
   if (!content.is_array()) return ApiError::bad_request("Invalid '" + path + "': expected a string or an array of text parts.", path);
-  for (std::size_t k = 0; k < content.size(); ++k) {
-    const auto& part = content[k];
-    const std::string pp = path + "[" + std::to_string(k) + "]";
+  std::size_t k = 0;
+  for (const JsonView part : content.elements()) {
+    const std::string pp = path + "[" + std::to_string(k++) + "]";
     const std::string type = json_string(part, "type");
-    if (type != "text" || !part.contains("text") || !part["text"].is_string()) {
+    if (type != "text" || !part["text"].is_string()) {
       return unsupported("Invalid '" + pp + "': only text parts are supported here.", pp);
     }
-    const auto& text = part["text"].get_ref<const std::string&>();
+    const std::string_view text = part["text"].as_string();
     if (!text.empty()) out.push_back(text_block(text, part));
   }
   return out;
 }
 
-Result<json> file_block(const json& part, const std::string& pp) {
-  const json& file = part.contains("file") ? part["file"] : json();
+Result<json> file_block(JsonView part, const std::string& pp) {
+  const JsonView file = part["file"];
   if (!file.is_object()) return ApiError::bad_request("Invalid '" + pp + ".file': expected an object.", pp + ".file");
   if (file.contains("file_id")) {
     return unsupported("File references (file_id) cannot be sent to Anthropic models; send file_data instead.",
@@ -118,16 +116,16 @@ Result<json> file_block(const json& part, const std::string& pp) {
 }
 
 // A user or tool-result content part.
-Result<json> content_block(const json& part, const std::string& pp) {
+Result<json> content_block(JsonView part, const std::string& pp) {
   const std::string type = json_string(part, "type");
   if (type == "text") {
-    if (!part.contains("text") || !part["text"].is_string()) {
+    if (!part["text"].is_string()) {
       return ApiError::bad_request("Invalid '" + pp + ".text': expected a string.", pp + ".text");
     }
-    return text_block(part["text"].get<std::string>(), part);
+    return text_block(part["text"].as_string(), part);
   }
   if (type == "image_url") {
-    auto source = image_source(part.contains("image_url") ? part["image_url"] : json(), pp + ".image_url");
+    auto source = image_source(part["image_url"], pp + ".image_url");
     if (!source) return source.error();
     return json{{"type", "image"}, {"source", std::move(*source)}};
   }
@@ -140,26 +138,26 @@ bool empty_text(const json& block) {
   return json_string(block, "type") == "text" && block["text"].get_ref<const std::string&>().empty();
 }
 
-Result<json> user_blocks(const json& content, const std::string& path) {
+Result<json> user_blocks(JsonView content, const std::string& path) {
   json out = json::array();
   if (content.is_string()) {
-    if (!content.get_ref<const std::string&>().empty()) out.push_back(text_block(content.get<std::string>(), json()));
+    if (!content.as_string().empty()) out.push_back(text_block(content.as_string(), {}));
     return out;
   }
-  if (!content.is_array()) return out;
-  for (std::size_t k = 0; k < content.size(); ++k) {
-    auto block = content_block(content[k], path + "[" + std::to_string(k) + "]");
+  std::size_t k = 0;
+  for (const JsonView part : content.elements()) {
+    auto block = content_block(part, path + "[" + std::to_string(k++) + "]");
     if (!block) return block.error();
     if (!empty_text(*block)) out.push_back(std::move(*block));
   }
   return out;
 }
 
-Result<json> tool_result_block(const json& m, const std::string& path) {
-  json block = {{"type", "tool_result"}, {"tool_use_id", m["tool_call_id"]}};
-  const json& content = m.contains("content") ? m["content"] : json();
+Result<json> tool_result_block(JsonView m, const std::string& path) {
+  json block = {{"type", "tool_result"}, {"tool_use_id", m["tool_call_id"].to_json()}};
+  const JsonView content = m["content"];
   if (content.is_string()) {
-    if (!content.get_ref<const std::string&>().empty()) block["content"] = content;
+    if (!content.as_string().empty()) block["content"] = content.str();
   } else if (content.is_array()) {
     auto blocks = user_blocks(content, path + ".content");
     if (!blocks) return blocks.error();
@@ -168,74 +166,71 @@ Result<json> tool_result_block(const json& m, const std::string& path) {
   return block;
 }
 
-Result<json> tool_use_block(const json& call, const std::string& pp) {
-  if (!call.is_object() || (call.contains("type") && json_string(call, "type") != "function") || !call.contains("function") ||
-      !call["function"].is_object()) {
+Result<json> tool_use_block(JsonView call, const std::string& pp) {
+  const JsonView fn = call["function"];
+  if (!call.is_object() || (call.contains("type") && json_string(call, "type") != "function") || !fn.is_object()) {
     return unsupported("Invalid '" + pp + "': only function tool calls are supported.", pp);
   }
-  const json& fn = call["function"];
-  if (!call.contains("id") || !call["id"].is_string() || !fn.contains("name") || !fn["name"].is_string()) {
+  if (!call["id"].is_string() || !fn["name"].is_string()) {
     return ApiError::bad_request("Invalid '" + pp + "': a tool call needs a string id and function.name.", pp);
   }
   json input = json::object();
-  const json& args = fn.contains("arguments") ? fn["arguments"] : json();
+  const JsonView args = fn["arguments"];
   if (args.is_object()) {
-    input = args;
-  } else if (args.is_string() && !trim(args.get_ref<const std::string&>()).empty()) {
+    input = args.to_json();
+  } else if (args.is_string() && !trim(args.as_string()).empty()) {
     // Never forward arguments Anthropic cannot take as an object (a
     // truncated replay, a Python repr): the client must fix its history.
-    input = parse_json_or_discarded(args.get_ref<const std::string&>());
+    input = parse_json_or_discarded(args.as_string());
     if (input.is_discarded() || !input.is_object()) {
       return ApiError::bad_request("Invalid '" + pp + ".function.arguments': expected a JSON object encoded as a string.",
                                    pp + ".function.arguments", "invalid_tool_arguments");
     }
-  } else if (!args.is_null() && !args.is_string()) {
+  } else if (json_given(args) && !args.is_string()) {
     return ApiError::bad_request("Invalid '" + pp + ".function.arguments': expected a JSON object encoded as a string.",
                                  pp + ".function.arguments", "invalid_tool_arguments");
   }
-  return json{{"type", "tool_use"}, {"id", call["id"]}, {"name", fn["name"]}, {"input", std::move(input)}};
+  return json{{"type", "tool_use"}, {"id", call["id"].str()}, {"name", fn["name"].str()}, {"input", std::move(input)}};
 }
 
-void replay_thinking(const json& m, json& out) {
-  auto tb = m.find("thinking_blocks");
-  if (tb == m.end() || !tb->is_array()) return;
-  for (const auto& b : *tb) {
+void replay_thinking(JsonView m, json& out) {
+  for (const JsonView b : m["thinking_blocks"].elements()) {
     if (!b.is_object()) continue;
     const std::string type = json_string(b, "type");
-    if (type == "thinking" && b.contains("thinking") && b["thinking"].is_string() && b.contains("signature") &&
-        b["signature"].is_string()) {
-      out.push_back({{"type", "thinking"}, {"thinking", b["thinking"]}, {"signature", b["signature"]}});
-    } else if (type == "redacted_thinking" && b.contains("data") && b["data"].is_string()) {
-      out.push_back({{"type", "redacted_thinking"}, {"data", b["data"]}});
+    if (type == "thinking" && b["thinking"].is_string() && b["signature"].is_string()) {
+      out.push_back({{"type", "thinking"}, {"thinking", b["thinking"].str()}, {"signature", b["signature"].str()}});
+    } else if (type == "redacted_thinking" && b["data"].is_string()) {
+      out.push_back({{"type", "redacted_thinking"}, {"data", b["data"].str()}});
     }
   }
 }
 
-Result<json> assistant_blocks(const json& m, const std::string& path, std::vector<std::string>& tool_names) {
+Result<json> assistant_blocks(JsonView m, const std::string& path, std::vector<std::string>& tool_names) {
   json out = json::array();
   replay_thinking(m, out);
-  const json& content = m.contains("content") ? m["content"] : json();
+  const JsonView content = m["content"];
   if (content.is_string()) {
-    if (!content.get_ref<const std::string&>().empty()) out.push_back(text_block(content.get<std::string>(), json()));
+    if (!content.as_string().empty()) out.push_back(text_block(content.as_string(), {}));
   } else if (content.is_array()) {
-    for (std::size_t k = 0; k < content.size(); ++k) {
-      const auto& part = content[k];
-      const std::string pp = path + ".content[" + std::to_string(k) + "]";
+    std::size_t k = 0;
+    for (const JsonView part : content.elements()) {
+      const std::string pp = path + ".content[" + std::to_string(k++) + "]";
       const std::string type = json_string(part, "type");
       const char* key = type == "text" ? "text" : type == "refusal" ? "refusal" : nullptr;
-      if (!key || !part.contains(key) || !part[key].is_string()) {
+      if (!key || !part[key].is_string()) {
         return unsupported("Invalid '" + pp + "': assistant content parts must be text or refusal.", pp);
       }
-      if (!part[key].get_ref<const std::string&>().empty()) out.push_back(text_block(part[key].get<std::string>(), part));
+      if (!part[key].as_string().empty()) out.push_back(text_block(part[key].as_string(), part));
     }
   }
-  if (m.contains("function_call") && !m["function_call"].is_null()) {
+  if (json_given(m["function_call"])) {
     return unsupported("Legacy function_call messages are not supported for Anthropic models; use tool_calls.",
                        path + ".function_call");
   }
-  if (auto calls = m.find("tool_calls"); calls != m.end() && calls->is_array()) {
-    for (std::size_t j = 0; j < calls->size(); ++j) {
-      auto block = tool_use_block((*calls)[j], path + ".tool_calls[" + std::to_string(j) + "]");
+  if (const JsonView calls = m["tool_calls"]; calls.is_array()) {
+    std::size_t j = 0;
+    for (const JsonView call : calls.elements()) {
+      auto block = tool_use_block(call, path + ".tool_calls[" + std::to_string(j++) + "]");
       if (!block) return block.error();
       const std::string name = (*block)["name"].get<std::string>();
       if (std::find(tool_names.begin(), tool_names.end(), name) == tool_names.end()) tool_names.push_back(name);
@@ -279,10 +274,10 @@ void trim_prefill(json& turns) {
 
 }  // namespace
 
-Result<json> image_source(const json& image_url, const std::string& param) {
+Result<json> image_source(JsonView image_url, const std::string& param) {
   std::string url;
-  if (image_url.is_string()) url = image_url.get<std::string>();
-  if (image_url.is_object() && image_url.contains("url") && image_url["url"].is_string()) url = image_url["url"].get<std::string>();
+  if (image_url.is_string()) url = image_url.str();
+  if (image_url.is_object() && image_url["url"].is_string()) url = image_url["url"].str();
   if (auto data = parse_data_url(url)) {
     if (!data->base64 || data->data.empty()) {
       return ApiError::bad_request("Invalid '" + param + "': image data URLs must be base64-encoded.", param,
@@ -301,15 +296,15 @@ Result<json> image_source(const json& image_url, const std::string& param) {
                                "invalid_image_url");
 }
 
-Result<ConvertedMessages> convert_messages(const json& messages) {
+Result<ConvertedMessages> convert_messages(JsonView messages) {
   ConvertedMessages out;
   if (!messages.is_array()) return ApiError::bad_request("Invalid 'messages': expected an array.", "messages");
-  for (std::size_t i = 0; i < messages.size(); ++i) {
-    const json& m = messages[i];
-    const std::string path = "messages[" + std::to_string(i) + "]";
+  std::size_t i = 0;
+  for (const JsonView m : messages.elements()) {
+    const std::string path = "messages[" + std::to_string(i++) + "]";
     if (!m.is_object()) return ApiError::bad_request("Invalid '" + path + "': expected an object.", path);
     const std::string role = json_string(m, "role");
-    const json& content = m.contains("content") ? m["content"] : json();
+    const JsonView content = m["content"];
     if (role == "system" || role == "developer") {
       auto blocks = text_blocks(content, path + ".content");
       if (!blocks) return blocks.error();
@@ -323,7 +318,7 @@ Result<ConvertedMessages> convert_messages(const json& messages) {
       if (!blocks) return blocks.error();
       push_turn(out.messages, "assistant", std::move(*blocks));
     } else if (role == "tool") {
-      if (!m.contains("tool_call_id") || !m["tool_call_id"].is_string()) {
+      if (!m["tool_call_id"].is_string()) {
         return ApiError::bad_request("Missing required parameter: '" + path + ".tool_call_id'.", path + ".tool_call_id",
                                      "missing_required_parameter");
       }

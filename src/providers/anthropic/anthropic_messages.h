@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tollgate/error.h"
+#include "tollgate/json_view.h"
 
 namespace tollgate::anthropic {
 
@@ -36,10 +37,12 @@ struct ConvertedMessages {
   bool has_tool_results = false;
 };
 
-Result<ConvertedMessages> convert_messages(const nlohmann::json& messages);
+// `messages` is read through the view; content parts and tool-call arguments
+// that are forwarded as they are are the only values copied.
+Result<ConvertedMessages> convert_messages(JsonView messages);
 
 // One image_url value ({"url": ...} or a bare string) as an Anthropic image
 // source; `param` names it in errors.
-Result<nlohmann::json> image_source(const nlohmann::json& image_url, const std::string& param);
+Result<nlohmann::json> image_source(JsonView image_url, const std::string& param);
 
 }  // namespace tollgate::anthropic

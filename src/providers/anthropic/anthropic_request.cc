@@ -15,19 +15,18 @@ using Step = std::optional<ApiError>;
 
 // Fields this translator reads; anything else a client sends has no
 // Anthropic counterpart and goes through the parameter policy.
-const std::set<std::string> kHandled = {
+const std::set<std::string, std::less<>> kHandled = {
     "model", "messages", "max_tokens", "max_completion_tokens", "stop", "temperature", "top_p", "top_k",
     "tools", "tool_choice", "parallel_tool_calls", "response_format", "user", "safety_identifier",
     "reasoning_effort", "stream", "stream_options", "n", "functions", "function_call"};
 
 // Set to something other than null or false (logprobs:false asks for nothing).
-bool present(const json& body, const char* key) {
-  auto it = body.find(key);
-  return it != body.end() && !it->is_null() && !(it->is_boolean() && !it->get<bool>());
-}
+bool present(JsonView v) { return json_given(v) && !(v.is_boolean() && !v.as_bool()); }
 
+// The client's chat body is read through `in`; only values forwarded as they
+// are (a tool's schema, a sampling parameter) are copied into `out`.
 struct Builder {
-  const json& in;
+  JsonView in;
   json& out;
   const RequestOptions& opt;
   std::vector<std::string>& notes;
@@ -57,49 +56,55 @@ bool looks_like_contact(const std::string& s) {
 }
 
 Step stop_sequences(Builder& b) {
-  auto it = b.in.find("stop");
-  if (it == b.in.end() || it->is_null()) return std::nullopt;
-  json list = it->is_array() ? *it : json::array({*it});
+  const JsonView stop = b.in["stop"];
+  if (!json_given(stop)) return std::nullopt;
   json out = json::array();
-  for (const auto& s : list) {
+  std::size_t given = 0;
+  auto keep = [&](JsonView s) {
+    ++given;
     // Anthropic rejects whitespace-only sequences.
-    if (s.is_string() && s.get_ref<const std::string&>().find_first_not_of(" \t\r\n") != std::string::npos) out.push_back(s);
+    if (s.is_string() && s.as_string().find_first_not_of(" \t\r\n") != std::string_view::npos) out.push_back(s.str());
+  };
+  if (stop.is_array()) {
+    for (JsonView s : stop.elements()) keep(s);
+  } else {
+    keep(stop);
   }
-  if (out.size() < list.size()) b.notes.push_back("dropped whitespace-only stop sequences");
+  if (out.size() < given) b.notes.push_back("dropped whitespace-only stop sequences");
   if (!out.empty()) b.out["stop_sequences"] = std::move(out);
   return std::nullopt;
 }
 
 Step sampling(Builder& b) {
-  if (auto t = b.in.find("temperature"); t != b.in.end() && t->is_number()) {
-    double v = t->get<double>();
+  if (const JsonView t = b.in["temperature"]; t.is_number()) {
+    double v = t.as_double();
     if (v > 1.0) {
       if (b.opt.policy == ParamPolicy::reject) {
-        return ApiError::bad_request("Invalid 'temperature': Anthropic models accept 0 to 1, got " + t->dump() + ".",
+        return ApiError::bad_request("Invalid 'temperature': Anthropic models accept 0 to 1, got " + json_quote(t) + ".",
                                      "temperature", "unsupported_value");
       }
       b.notes.push_back("temperature clamped to 1");
       b.out["temperature"] = 1;
     } else {
-      b.out["temperature"] = *t;
+      b.out["temperature"] = t.to_json();
     }
   }
-  if (auto p = b.in.find("top_p"); p != b.in.end() && p->is_number()) {
+  if (const JsonView p = b.in["top_p"]; p.is_number()) {
     if (b.out.contains("temperature")) {
       if (auto e = b.drop("top_p", "it cannot be combined with temperature")) return e;
     } else {
-      b.out["top_p"] = *p;
+      b.out["top_p"] = p.to_json();
     }
   }
-  if (auto k = b.in.find("top_k"); k != b.in.end() && k->is_number_integer()) b.out["top_k"] = *k;
+  if (const JsonView k = b.in["top_k"]; k.is_number_integer()) b.out["top_k"] = k.to_json();
   return std::nullopt;
 }
 
 Step user_metadata(Builder& b) {
   for (const char* key : {"safety_identifier", "user"}) {
-    auto it = b.in.find(key);
-    if (it == b.in.end() || !it->is_string() || it->get_ref<const std::string&>().empty()) continue;
-    const std::string& id = it->get_ref<const std::string&>();
+    const JsonView v = b.in[key];
+    if (!v.is_string() || v.as_string().empty()) continue;
+    const std::string id = v.str();
     // metadata.user_id must be an opaque id: no email or phone number.
     if (looks_like_contact(id) || id.size() > 256) {
       b.notes.push_back(std::string("dropped ") + key + " (not an opaque id)");
@@ -111,43 +116,32 @@ Step user_metadata(Builder& b) {
   return std::nullopt;
 }
 
-// Legacy `functions` / `function_call` become tools / tool_choice.
-void legacy_functions(json& body) {
-  if (auto f = body.find("functions"); f != body.end() && f->is_array() && !body.contains("tools")) {
-    json tools = json::array();
-    for (const auto& fn : *f) tools.push_back({{"type", "function"}, {"function", fn}});
-    body["tools"] = std::move(tools);
-  }
-  if (auto fc = body.find("function_call"); fc != body.end() && !body.contains("tool_choice")) {
-    if (fc->is_string()) body["tool_choice"] = *fc;
-    if (fc->is_object() && fc->contains("name")) body["tool_choice"] = {{"type", "function"}, {"function", {{"name", (*fc)["name"]}}}};
-  }
-}
-
-Step tool_definitions(Builder& b, const json& body) {
-  auto it = body.find("tools");
-  if (it == body.end() || it->is_null()) return std::nullopt;
-  if (!it->is_array()) return ApiError::bad_request("Invalid 'tools': expected an array.", "tools");
+// Legacy `functions` stand in for `tools` when the client sent no `tools`
+// member: each function reads as {"type": "function", "function": <it>}.
+Step tool_definitions(Builder& b) {
+  JsonView list = b.in["tools"];
+  const bool legacy = !list.present() && b.in["functions"].is_array();
+  if (legacy) list = b.in["functions"];
+  if (!json_given(list)) return std::nullopt;
+  if (!list.is_array()) return ApiError::bad_request("Invalid 'tools': expected an array.", "tools");
   json tools = json::array();
   bool strict_dropped = false;
-  for (std::size_t i = 0; i < it->size(); ++i) {
-    const json& t = (*it)[i];
-    const std::string p = "tools[" + std::to_string(i) + "]";
-    if (!t.is_object() || json_string(t, "type") != "function") {
+  std::size_t i = 0;
+  for (const JsonView t : list.elements()) {
+    const std::string p = "tools[" + std::to_string(i++) + "]";
+    if (!legacy && (!t.is_object() || json_string(t, "type") != "function")) {
       return ApiError::bad_request("Invalid '" + p + ".type': only function tools can be sent to Anthropic models.",
                                    p + ".type", "unsupported_tool_type");
     }
-    const json& fn = t.contains("function") ? t["function"] : json();
-    if (!fn.is_object() || !fn.contains("name") || !fn["name"].is_string()) {
+    const JsonView fn = legacy ? t : t["function"];
+    if (!fn.is_object() || !fn["name"].is_string()) {
       return ApiError::bad_request("Missing required parameter: '" + p + ".function.name'.", p + ".function.name",
                                    "missing_required_parameter");
     }
-    json tool = {{"name", fn["name"]}};
-    if (fn.contains("description") && fn["description"].is_string() && !fn["description"].get_ref<const std::string&>().empty()) {
-      tool["description"] = fn["description"];
-    }
-    json schema = fn.contains("parameters") && fn["parameters"].is_object() ? fn["parameters"]
-                                                                             : json{{"type", "object"}, {"properties", json::object()}};
+    json tool = {{"name", fn["name"].str()}};
+    if (const JsonView d = fn["description"]; d.is_string() && !d.as_string().empty()) tool["description"] = d.str();
+    const JsonView parameters = fn["parameters"];
+    json schema = parameters.is_object() ? parameters.to_json() : json{{"type", "object"}, {"properties", json::object()}};
     if (!schema.contains("type")) schema["type"] = "object";
     tool["input_schema"] = std::move(schema);
     if (json_true(fn, "strict")) {
@@ -164,29 +158,42 @@ Step tool_definitions(Builder& b, const json& body) {
   return std::nullopt;
 }
 
-Step tool_choice(Builder& b, const json& body) {
+Step tool_choice(Builder& b) {
   const bool has_tools = b.out.contains("tools");
-  const bool parallel_off = body.contains("parallel_tool_calls") && body["parallel_tool_calls"] == false;
+  const JsonView parallel = b.in["parallel_tool_calls"];
+  const bool parallel_off = parallel.is_boolean() && !parallel.as_bool();
+  // Legacy `function_call` stands in for a missing `tool_choice`.
+  JsonView given = b.in["tool_choice"];
+  json legacy;
+  if (!given.present()) {
+    const JsonView fc = b.in["function_call"];
+    if (fc.is_string()) {
+      given = fc;
+    } else if (fc.is_object() && fc.contains("name")) {
+      legacy = {{"type", "function"}, {"function", {{"name", fc["name"].to_json()}}}};
+      given = legacy;
+    }
+  }
   json choice;
-  auto it = body.find("tool_choice");
-  if (it != body.end() && !it->is_null()) {
-    if (*it == "auto") {
+  if (json_given(given)) {
+    const JsonView fn = given["function"];
+    if (given == "auto") {
       choice = {{"type", "auto"}};
-    } else if (*it == "none") {
+    } else if (given == "none") {
       choice = {{"type", "none"}};
-    } else if (*it == "required") {
+    } else if (given == "required") {
       choice = {{"type", "any"}};
-    } else if (it->is_object() && json_string(*it, "type") == "function" && it->contains("function") &&
-               (*it)["function"].is_object() && (*it)["function"].contains("name") && (*it)["function"]["name"].is_string()) {
-      choice = {{"type", "tool"}, {"name", (*it)["function"]["name"]}};
+    } else if (given.is_object() && json_string(given, "type") == "function" && fn.is_object() && fn["name"].is_string()) {
+      choice = {{"type", "tool"}, {"name", fn["name"].str()}};
     } else {
-      return ApiError::bad_request("Unsupported 'tool_choice' for Anthropic models: " + it->dump() + ".", "tool_choice",
-                                   "unsupported_value");
+      return ApiError::bad_request("Unsupported 'tool_choice' for Anthropic models: " + json_quote(given) + ".",
+                                   "tool_choice", "unsupported_value");
     }
   }
   if (!has_tools) {
     if (!choice.is_null() && choice["type"] != "auto" && choice["type"] != "none") {
-      return ApiError::bad_request("'tool_choice' " + it->dump() + " requires 'tools'.", "tool_choice", "invalid_value");
+      return ApiError::bad_request("'tool_choice' " + json_quote(given) + " requires 'tools'.", "tool_choice",
+                                   "invalid_value");
     }
     return std::nullopt;
   }
@@ -213,9 +220,9 @@ void declare_history_tools(Builder& b, const ConvertedMessages& conv) {
 }
 
 Step response_format(Builder& b) {
-  auto it = b.in.find("response_format");
-  if (it == b.in.end() || it->is_null()) return std::nullopt;
-  const std::string type = json_string(*it, "type");
+  const JsonView rf = b.in["response_format"];
+  if (!json_given(rf)) return std::nullopt;
+  const std::string type = json_string(rf, "type");
   if (type == "text") return std::nullopt;
   if (type == "json_object") {
     b.out["system"].push_back({{"type", "text"}, {"text", "Respond with a single valid JSON object and nothing else."}});
@@ -225,18 +232,18 @@ Step response_format(Builder& b) {
   if (type != "json_schema") {
     return ApiError::bad_request("Invalid 'response_format.type': " + json(type).dump() + ".", "response_format.type");
   }
-  const json& spec = it->contains("json_schema") ? (*it)["json_schema"] : json();
-  if (!spec.is_object() || !spec.contains("schema") || !spec["schema"].is_object()) {
+  const JsonView spec = rf["json_schema"];
+  if (!spec.is_object() || !spec["schema"].is_object()) {
     return ApiError::bad_request("Missing required parameter: 'response_format.json_schema.schema'.",
                                  "response_format.json_schema.schema", "missing_required_parameter");
   }
-  const json& schema = spec["schema"];
+  const JsonView schema = spec["schema"];
   if (supports_structured_outputs(b.opt.model)) {
-    b.out["output_config"] = {{"format", {{"type", "json_schema"}, {"schema", schema}}}};
+    b.out["output_config"] = {{"format", {{"type", "json_schema"}, {"schema", schema.to_json()}}}};
     return std::nullopt;
   }
   // No native structured outputs: force a tool whose input is the answer.
-  if (schema.contains("type") && schema["type"] != "object") {
+  if (schema.contains("type") && !(schema["type"] == "object")) {
     return ApiError::bad_request("Invalid 'response_format.json_schema.schema': the root must be an object schema.",
                                  "response_format.json_schema.schema", "invalid_value");
   }
@@ -256,7 +263,7 @@ Step response_format(Builder& b) {
   }
   std::string description = json_string(spec, "description");
   if (description.empty()) description = "Give the final answer as this tool's input.";
-  json tool = {{"name", name}, {"description", description}, {"input_schema", schema}};
+  json tool = {{"name", name}, {"description", description}, {"input_schema", schema.to_json()}};
   if (!tool["input_schema"].contains("type")) tool["input_schema"]["type"] = "object";
   tools.push_back(std::move(tool));
   b.out["tool_choice"] = {{"type", "tool"}, {"name", name}, {"disable_parallel_tool_use", true}};
@@ -265,9 +272,9 @@ Step response_format(Builder& b) {
 }
 
 Step thinking(Builder& b, bool client_max) {
-  auto it = b.in.find("reasoning_effort");
-  if (it == b.in.end() || it->is_null()) return std::nullopt;
-  const std::string effort = it->is_string() ? it->get<std::string>() : "";
+  const JsonView given = b.in["reasoning_effort"];
+  if (!json_given(given)) return std::nullopt;
+  const std::string effort = given.is_string() ? given.str() : "";
   const auto& bg = b.opt.budgets;
   int64_t budget = 0;
   if (effort == "none") return std::nullopt;
@@ -276,7 +283,7 @@ Step thinking(Builder& b, bool client_max) {
   else if (effort == "medium") budget = bg.medium;
   else if (effort == "high") budget = bg.high;
   else if (effort == "xhigh" || effort == "max") budget = bg.xhigh;
-  else return ApiError::bad_request("Invalid 'reasoning_effort': " + it->dump() + ".", "reasoning_effort", "invalid_value");
+  else return ApiError::bad_request("Invalid 'reasoning_effort': " + json_quote(given) + ".", "reasoning_effort", "invalid_value");
 
   int64_t max_tokens = b.out["max_tokens"].get<int64_t>();
   if (!client_max && !b.opt.max_output_tokens) {
@@ -342,88 +349,89 @@ bool supports_structured_outputs(std::string_view model) {
   return major > 4 || (major == 4 && minor >= 5) || (parts[0] == "opus" && major == 4 && minor == 1);
 }
 
-bool expects_json_tool(const json& chat_body) {
-  auto rf = chat_body.find("response_format");
-  if (rf == chat_body.end() || !rf->is_object() || json_string(*rf, "type") != "json_schema") return false;
-  if (auto tools = chat_body.find("tools"); tools != chat_body.end() && tools->is_array()) {
-    for (const auto& t : *tools) {
-      if (t.is_object() && t.contains("function") && t["function"].is_object() &&
-          json_string(t["function"], "name") == kJsonToolName) {
-        return false;
-      }
-    }
+bool expects_json_tool(JsonView chat_body) {
+  const JsonView rf = chat_body["response_format"];
+  if (!rf.is_object() || json_string(rf, "type") != "json_schema") return false;
+  for (const JsonView t : chat_body["tools"].elements()) {
+    if (t.is_object() && t["function"].is_object() && json_string(t["function"], "name") == kJsonToolName) return false;
   }
   return true;
 }
 
-Result<json> build_messages_body(const json& chat_body, const RequestOptions& options, std::vector<std::string>& notes) {
+Result<json> build_messages_body(JsonView chat_body, const RequestOptions& options, std::vector<std::string>& notes) {
   if (!chat_body.is_object()) return ApiError::bad_request("The request body must be a JSON object.", {}, "invalid_body");
-  if (auto n = chat_body.find("n"); n != chat_body.end() && !n->is_null() && *n != 1) {
+  if (const JsonView n = chat_body["n"]; json_given(n) && !(n.is_number() && n.as_double() == 1)) {
     return ApiError::bad_request("Anthropic models return one choice per request: 'n' must be 1.", "n", "unsupported_value");
   }
-  json body = chat_body;
-  legacy_functions(body);
 
-  auto conv = convert_messages(body.contains("messages") ? body["messages"] : json());
+  auto conv = convert_messages(chat_body["messages"]);
   if (!conv) return conv.error();
 
   json out = json::object();
-  Builder b{body, out, options, notes};
+  Builder b{chat_body, out, options, notes};
   out["model"] = options.model;
   out["messages"] = std::move(conv->messages);
   out["system"] = std::move(conv->system);
 
   std::optional<int64_t> client_max;
   for (const char* key : {"max_completion_tokens", "max_tokens"}) {
-    if (!client_max && body.contains(key) && body[key].is_number_integer()) client_max = body[key].get<int64_t>();
+    if (const JsonView v = chat_body[key]; !client_max && v.is_number_integer()) client_max = v.as_int64();
   }
   out["max_tokens"] = client_max.value_or(options.max_output_tokens.value_or(kDefaultMaxTokens));
 
   Step step;
   if ((step = stop_sequences(b))) return *step;
   if ((step = sampling(b))) return *step;
-  if ((step = tool_definitions(b, body))) return *step;
-  if ((step = tool_choice(b, body))) return *step;
+  if ((step = tool_definitions(b))) return *step;
+  if ((step = tool_choice(b))) return *step;
   declare_history_tools(b, *conv);
   if ((step = response_format(b))) return *step;
   if ((step = thinking(b, client_max.has_value()))) return *step;
   if ((step = user_metadata(b))) return *step;
-  if (json_true(body, "stream")) out["stream"] = true;
+  if (json_true(chat_body, "stream")) out["stream"] = true;
 
-  for (const auto& [key, value] : body.items()) {
-    if (kHandled.count(key) || !present(body, key.c_str())) continue;
-    if ((step = b.drop(key, "Anthropic has no equivalent"))) return *step;
+  // In key order, as they always were reported (a tape keeps the client's order).
+  std::vector<std::string_view> unhandled;
+  for (const auto [key, value] : chat_body.items()) {
+    if (!kHandled.count(key) && present(value)) unhandled.push_back(key);
+  }
+  std::sort(unhandled.begin(), unhandled.end());
+  for (const std::string_view key : unhandled) {
+    if ((step = b.drop(std::string(key), "Anthropic has no equivalent"))) return *step;
   }
   if (out["system"].empty()) out.erase("system");
   return out;
 }
 
-Result<json> completion_to_chat(const json& completion_body) {
-  const json& prompt = completion_body.contains("prompt") ? completion_body["prompt"] : json();
+Result<RequestBody> completion_to_chat(const RequestBody& completion_body) {
+  const JsonView body = completion_body.view();
+  const JsonView prompt = body["prompt"];
   std::string text;
   if (prompt.is_string()) {
-    text = prompt.get<std::string>();
-  } else if (prompt.is_array() && prompt.size() == 1 && prompt[0].is_string()) {
-    text = prompt[0].get<std::string>();
+    text = prompt.str();
+  } else if (prompt.is_array() && prompt.size() == 1 && prompt.at(0).is_string()) {
+    text = prompt.at(0).str();
   } else {
     return ApiError::bad_request("Anthropic models take one text prompt: token arrays and several prompts cannot be emulated.",
                                  "prompt", "unsupported_value");
   }
-  if (json_true(completion_body, "echo")) {
+  if (json_true(body, "echo")) {
     return ApiError::bad_request("'echo' cannot be emulated on Anthropic models.", "echo", "unsupported_parameter");
   }
-  if (auto s = completion_body.find("suffix"); s != completion_body.end() && s->is_string() && !s->get_ref<const std::string&>().empty()) {
+  if (const JsonView s = body["suffix"]; s.is_string() && !s.as_string().empty()) {
     return ApiError::bad_request("'suffix' cannot be emulated on Anthropic models.", "suffix", "unsupported_parameter");
   }
-  if (auto bo = completion_body.find("best_of"); bo != completion_body.end() && !bo->is_null() && *bo != 1) {
+  if (const JsonView bo = body["best_of"]; json_given(bo) && !(bo.is_number() && bo.as_double() == 1)) {
     return ApiError::bad_request("'best_of' cannot be emulated on Anthropic models.", "best_of", "unsupported_parameter");
   }
-  if (auto lp = completion_body.find("logprobs"); lp != completion_body.end() && !lp->is_null()) {
+  if (json_given(body["logprobs"])) {
     return ApiError::bad_request("'logprobs' cannot be emulated on Anthropic models.", "logprobs", "unsupported_parameter");
   }
-  json chat = completion_body;
+  // The client's document stays as it is: the chat request is the same body
+  // with these members changed.
+  RequestBody chat = completion_body;
   for (const char* key : {"prompt", "echo", "suffix", "best_of", "logprobs"}) chat.erase(key);
-  chat["messages"] = json::array({{{"role", "user"}, {"content", text}}});
+  chat.set("messages", json::array({{{"role", "user"}, {"content", text}}}));
   return chat;
 }
 

@@ -24,6 +24,8 @@
 
 #include "tollgate/config.h"
 #include "tollgate/error.h"
+#include "tollgate/json_view.h"
+#include "tollgate/request_body.h"
 
 namespace tollgate::anthropic {
 
@@ -50,13 +52,17 @@ inline constexpr int64_t kDefaultMaxTokens = 4096;
 // without native structured outputs; its input is un-wrapped into content.
 inline constexpr std::string_view kJsonToolName = "json_response";
 
-Result<nlohmann::json> build_messages_body(const nlohmann::json& chat_body, const RequestOptions& options,
+// `chat_body` is read, never copied: only the values forwarded as they are
+// (tool schemas, sampling parameters, content parts) go into the result.
+Result<nlohmann::json> build_messages_body(JsonView chat_body, const RequestOptions& options,
                                            std::vector<std::string>& notes);
 
 // /v1/completions emulated on the Messages API: the prompt (one string)
 // becomes a single user message. echo, suffix, best_of, logprobs and token
-// or multi-prompt arrays cannot be emulated and are a 400.
-Result<nlohmann::json> completion_to_chat(const nlohmann::json& completion_body);
+// or multi-prompt arrays cannot be emulated and are a 400. The result shares
+// the client's document: prompt and the completion-only members are removed
+// and `messages` added as changes of its top-level members.
+Result<RequestBody> completion_to_chat(const RequestBody& completion_body);
 
 // Models that accept output_config.format (native structured outputs) and
 // tools[].strict: Claude 4.5 and later, and Opus 4.1.
@@ -64,6 +70,6 @@ bool supports_structured_outputs(std::string_view model);
 
 // True when an answer to `chat_body` may contain the synthetic json tool,
 // which must then be un-wrapped into message content.
-bool expects_json_tool(const nlohmann::json& chat_body);
+bool expects_json_tool(JsonView chat_body);
 
 }  // namespace tollgate::anthropic

@@ -37,10 +37,10 @@ Result<NativeRequest> BedrockAdapter::build_request(const RequestContext& ctx, c
   Result<json> body = json();
   if (ctx.endpoint == Endpoint::chat_completions) {
     bedrock::ConverseOptions options{config_.params, model_output_limit(deployment.model)};
-    body = bedrock::to_converse_request(ctx.body.to_json(), options, notes);
+    body = bedrock::to_converse_request(ctx.body.view(), options, notes);
     action = ctx.stream ? "converse-stream" : "converse";
   } else if (ctx.endpoint == Endpoint::embeddings) {
-    body = bedrock::to_embedding_request(ctx.body.to_json(), deployment.model, config_.params, notes);
+    body = bedrock::to_embedding_request(ctx.body.view(), deployment.model, config_.params, notes);
     action = "invoke";
   } else {
     return ApiError::bad_request("Bedrock models served by this gateway support /v1/chat/completions and "
@@ -70,9 +70,9 @@ Result<NativeRequest> BedrockAdapter::build_request(const RequestContext& ctx, c
 
 Result<json> BedrockAdapter::translate_response(const RequestContext& ctx, json native, Usage& usage) const {
   if (ctx.endpoint == Endpoint::embeddings) {
-    return bedrock::from_embedding_response(native, ctx.body.to_json(), ctx.deployment_model, usage);
+    return bedrock::from_embedding_response(native, ctx.body.view(), ctx.deployment_model, usage);
   }
-  return bedrock::from_converse_response(native, ctx.deployment_model, bedrock::structured_output_tool(ctx.body.to_json()), usage);
+  return bedrock::from_converse_response(native, ctx.deployment_model, bedrock::structured_output_tool(ctx.body.view()), usage);
 }
 
 Result<std::unique_ptr<StreamDecoder>> BedrockAdapter::stream_decoder(const RequestContext& ctx,
@@ -81,7 +81,7 @@ Result<std::unique_ptr<StreamDecoder>> BedrockAdapter::stream_decoder(const Requ
     return ApiError::bad_gateway("the upstream did not answer with an AWS event stream", "upstream_protocol_error");
   }
   return std::unique_ptr<StreamDecoder>(std::make_unique<bedrock::ConverseStreamDecoder>(
-      ctx.deployment_model, bedrock::structured_output_tool(ctx.body.to_json())));
+      ctx.deployment_model, bedrock::structured_output_tool(ctx.body.view())));
 }
 
 UpstreamFailure BedrockAdapter::map_error(int status, std::string_view body, std::optional<int> retry_after) const {

@@ -70,7 +70,7 @@ std::optional<std::string> document_format(const std::string& mime) {
 
 // Bedrock document names allow letters, digits, single spaces, hyphens,
 // parentheses and square brackets.
-std::string document_name(const json& file, std::size_t ordinal) {
+std::string document_name(JsonView file, std::size_t ordinal) {
   std::string name = json_string(file, "filename");
   if (auto dot = name.rfind('.'); dot != std::string::npos && dot > 0) name.resize(dot);
   std::string out;
@@ -93,16 +93,16 @@ ApiError unsupported(std::string message, std::string param, std::string code) {
 }
 
 // A user content part -> a Converse content block (nullopt: nothing to send).
-Result<std::optional<json>> user_content_block(const json& part, const std::string& param, std::size_t& documents) {
+Result<std::optional<json>> user_content_block(JsonView part, const std::string& param, std::size_t& documents) {
   const std::string type = json_string(part, "type");
   if (type == "text") {
-    const std::string text = part.contains("text") && part["text"].is_string() ? part["text"].get<std::string>() : "";
+    const std::string text = json_string(part, "text");
     if (text.empty()) return std::optional<json>();
     return std::optional<json>(json{{"text", text}});
   }
   if (type == "image_url") {
-    const json& iu = part.contains("image_url") ? part["image_url"] : json();
-    const std::string url = iu.is_object() ? json_string(iu, "url") : iu.is_string() ? iu.get<std::string>() : "";
+    const JsonView iu = part["image_url"];
+    const std::string url = iu.is_string() ? iu.str() : json_string(iu, "url");
     auto data = parse_data_url(url);
     if (!data) {
       return unsupported("Bedrock cannot fetch image URLs; send the image inline as a base64 data URL.",
@@ -116,7 +116,7 @@ Result<std::optional<json>> user_content_block(const json& part, const std::stri
     return std::optional<json>(json{{"image", {{"format", *format}, {"source", {{"bytes", data->data}}}}}});
   }
   if (type == "file") {
-    const json& file = part.contains("file") && part["file"].is_object() ? part["file"] : json::object();
+    const JsonView file = part["file"];  // anything but an object reads as {}
     auto data = parse_data_url(json_string(file, "file_data"));
     auto format = data ? document_format(data->mime) : std::nullopt;
     if (!format) {
@@ -131,29 +131,28 @@ Result<std::optional<json>> user_content_block(const json& part, const std::stri
 }
 
 // Text of a system/developer or tool message: a string or text parts.
-Result<std::vector<std::string>> text_parts(const json& content, const std::string& param) {
+Result<std::vector<std::string>> text_parts(JsonView content, const std::string& param) {
   std::vector<std::string> out;
   if (content.is_string()) {
-    out.push_back(content.get<std::string>());
+    out.push_back(content.str());
     return out;
   }
-  if (!content.is_array()) return out;
-  for (std::size_t k = 0; k < content.size(); ++k) {
-    const json& part = content[k];
+  std::size_t k = 0;
+  for (const JsonView part : content.elements()) {
     if (json_string(part, "type") != "text") {
       return unsupported("Only text content parts are supported here.", param + ".content[" + std::to_string(k) + "]");
     }
-    if (part.contains("text") && part["text"].is_string()) out.push_back(part["text"].get<std::string>());
+    ++k;
+    if (const JsonView text = part["text"]; text.is_string()) out.push_back(text.str());
   }
   return out;
 }
 
-Result<json> tool_input(const json& call, const std::string& param) {
-  const json& fn = call.contains("function") ? call["function"] : json();
-  const json args = fn.is_object() && fn.contains("arguments") ? fn["arguments"] : json();
-  if (args.is_object()) return args;
-  if (args.is_null() || (args.is_string() && args.get_ref<const std::string&>().empty())) return json::object();
-  json parsed = args.is_string() ? parse_json_or_discarded(args.get<std::string>()) : json(json::value_t::discarded);
+Result<json> tool_input(JsonView call, const std::string& param) {
+  const JsonView args = call["function"]["arguments"];
+  if (args.is_object()) return args.to_json();
+  if (!json_given(args) || (args.is_string() && args.as_string().empty())) return json::object();
+  json parsed = args.is_string() ? parse_json_or_discarded(args.as_string()) : json(json::value_t::discarded);
   if (parsed.is_discarded() || !parsed.is_object()) {
     return ApiError::bad_request("Invalid tool-call arguments: expected a JSON object encoded as a string.",
                                  param + ".function.arguments", "invalid_value");

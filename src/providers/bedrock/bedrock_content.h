@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tollgate/error.h"
+#include "tollgate/json_view.h"
 
 namespace tollgate::bedrock {
 
@@ -24,16 +25,16 @@ ApiError unsupported(std::string message, std::string param, std::string code = 
 // {document} named after the file name (sanitised; `documents` numbers the
 // unnamed ones). Remote URLs, other media types and other part types are a
 // 400 naming `param`.
-Result<std::optional<nlohmann::json>> user_content_block(const nlohmann::json& part, const std::string& param,
+Result<std::optional<nlohmann::json>> user_content_block(JsonView part, const std::string& param,
                                                          std::size_t& documents);
 
 // The texts of a system/developer or tool message: its string, or its text
 // parts; any other part type is a 400.
-Result<std::vector<std::string>> text_parts(const nlohmann::json& content, const std::string& param);
+Result<std::vector<std::string>> text_parts(JsonView content, const std::string& param);
 
 // A tool call's arguments as the object toolUse.input takes: "" or absent ->
 // {}; a JSON object string -> parsed; anything else a 400 naming
 // `param`.function.arguments.
-Result<nlohmann::json> tool_input(const nlohmann::json& call, const std::string& param);
+Result<nlohmann::json> tool_input(JsonView call, const std::string& param);
 
 }  // namespace tollgate::bedrock

@@ -29,19 +29,19 @@ std::string base64_floats(const json& vec) {
   return b64;
 }
 
-Result<std::vector<std::string>> input_texts(const json& body) {
-  const json& in = body.contains("input") ? body["input"] : json();
+Result<std::vector<std::string>> input_texts(JsonView body) {
+  const JsonView in = body["input"];
   std::vector<std::string> texts;
   if (in.is_string()) {
-    texts.push_back(in.get<std::string>());
+    texts.push_back(in.str());
     return texts;
   }
-  for (const auto& v : in.is_array() ? in : json::array()) {
+  for (const JsonView v : in.elements()) {
     if (!v.is_string()) {
       return ApiError::bad_request("Bedrock embedding models take text input, not token arrays.", "input",
                                    "unsupported_input");
     }
-    texts.push_back(v.get<std::string>());
+    texts.push_back(v.str());
   }
   if (texts.empty()) return ApiError::bad_request("'input' must not be empty.", "input", "invalid_value");
   return texts;
@@ -55,11 +55,11 @@ EmbeddingFamily embedding_family(std::string_view model_id) {
   return EmbeddingFamily::unsupported;
 }
 
-Result<json> to_embedding_request(const json& body, std::string_view model_id, ParamPolicy params,
+Result<json> to_embedding_request(JsonView body, std::string_view model_id, ParamPolicy params,
                                   std::vector<std::string>& notes) {
   auto texts = input_texts(body);
   if (!texts) return texts.error();
-  const json dimensions = body.contains("dimensions") ? body["dimensions"] : json();
+  const json dimensions = body["dimensions"].to_json();  // absent: null
   bool dimensions_used = dimensions.is_null();
   json out;
   switch (embedding_family(model_id)) {
@@ -101,7 +101,7 @@ Result<json> to_embedding_request(const json& body, std::string_view model_id, P
   return out;
 }
 
-Result<json> from_embedding_response(const json& native, const json& client_body, std::string_view model_id,
+Result<json> from_embedding_response(const json& native, JsonView client_body, std::string_view model_id,
                                      Usage& usage) {
   if (!native.is_object()) return ApiError::bad_gateway("the upstream embeddings answer is not an object", "upstream_protocol_error");
   json vectors = json::array();

@@ -10,6 +10,7 @@
 
 #include "tollgate/config.h"
 #include "tollgate/error.h"
+#include "tollgate/json_view.h"
 #include "tollgate/usage.h"
 
 namespace tollgate::bedrock {
@@ -29,14 +30,14 @@ EmbeddingFamily embedding_family(std::string_view model_id);
 //    texts; `dimensions` becomes output_dimension on embed-v4 models.
 // Token-array inputs are a 400: these models take text. `dimensions` a model
 // cannot honour follows `params` (drop with a note, or 400).
-Result<nlohmann::json> to_embedding_request(const nlohmann::json& body, std::string_view model_id,
+Result<nlohmann::json> to_embedding_request(JsonView body, std::string_view model_id,
                                             ParamPolicy params, std::vector<std::string>& notes);
 
 // The InvokeModel answer as an OpenAI embedding list, index aligned with the
 // input order, base64-packed little-endian float32 when the client asked for
 // encoding_format "base64". Titan reports its token count; Cohere does not,
 // so its usage is an estimate from the input text.
-Result<nlohmann::json> from_embedding_response(const nlohmann::json& native, const nlohmann::json& client_body,
+Result<nlohmann::json> from_embedding_response(const nlohmann::json& native, JsonView client_body,
                                                std::string_view model_id, Usage& usage);
 
 }  // namespace tollgate::bedrock

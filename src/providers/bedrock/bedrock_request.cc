@@ -28,35 +28,29 @@ struct Conversation {
   }
 };
 
-Result<json> assistant_blocks(const json& m, const std::string& p, Conversation& conv) {
+Result<json> assistant_blocks(JsonView m, const std::string& p, Conversation& conv) {
   json blocks = json::array();
-  const json content = m.contains("content") ? m["content"] : json();
-  if (content.is_string() && !content.get_ref<const std::string&>().empty()) blocks.push_back({{"text", content}});
-  if (content.is_array()) {
-    for (const auto& part : content) {
-      if (json_string(part, "type") == "text" && part.contains("text") && part["text"].is_string() &&
-          !part["text"].get_ref<const std::string&>().empty()) {
-        blocks.push_back({{"text", part["text"]}});
-      }
+  const JsonView content = m["content"];
+  if (content.is_string() && !content.as_string().empty()) blocks.push_back({{"text", content.str()}});
+  for (const JsonView part : content.elements()) {
+    if (json_string(part, "type") == "text" && part["text"].is_string() && !part["text"].as_string().empty()) {
+      blocks.push_back({{"text", part["text"].str()}});
     }
   }
-  if (m.contains("function_call") && !m["function_call"].is_null()) {
+  if (json_given(m["function_call"])) {
     return unsupported("Legacy function_call messages are not supported; use tool_calls.", p + ".function_call");
   }
-  const json calls = m.contains("tool_calls") ? m["tool_calls"] : json();
-  if (!calls.is_array()) return blocks;
-  for (std::size_t j = 0; j < calls.size(); ++j) {
-    const std::string cp = p + ".tool_calls[" + std::to_string(j) + "]";
-    const json& call = calls[j];
-    const json& fn = call.is_object() && call.contains("function") ? call["function"] : json();
-    if (!call.is_object() || !call.contains("id") || !call["id"].is_string() || !fn.is_object() ||
-        !fn.contains("name") || !fn["name"].is_string()) {
+  std::size_t j = 0;
+  for (const JsonView call : m["tool_calls"].elements()) {
+    const std::string cp = p + ".tool_calls[" + std::to_string(j++) + "]";
+    const JsonView fn = call["function"];
+    if (!call.is_object() || !call["id"].is_string() || !fn.is_object() || !fn["name"].is_string()) {
       return ApiError::bad_request("Each tool call needs a string id and function.name.", cp, "invalid_value");
     }
     auto input = tool_input(call, cp);
     if (!input) return input.error();
-    const std::string name = fn["name"].get<std::string>();
-    blocks.push_back({{"toolUse", {{"toolUseId", call["id"]}, {"name", name}, {"input", std::move(*input)}}}});
+    const std::string name = fn["name"].str();
+    blocks.push_back({{"toolUse", {{"toolUseId", call["id"].str()}, {"name", name}, {"input", std::move(*input)}}}});
     conv.tool_history = true;
     if (std::find(conv.history_tools.begin(), conv.history_tools.end(), name) == conv.history_tools.end()) {
       conv.history_tools.push_back(name);
@@ -65,14 +59,14 @@ Result<json> assistant_blocks(const json& m, const std::string& p, Conversation&
   return blocks;
 }
 
-Result<Conversation> convert_messages(const json& messages, std::vector<std::string>& notes) {
+Result<Conversation> convert_messages(JsonView messages, std::vector<std::string>& notes) {
   Conversation conv;
   std::size_t documents = 0;
-  for (std::size_t i = 0; i < messages.size(); ++i) {
-    const json& m = messages[i];
-    const std::string p = "messages[" + std::to_string(i) + "]";
+  std::size_t i = 0;
+  for (const JsonView m : messages.elements()) {
+    const std::string p = "messages[" + std::to_string(i++) + "]";
     const std::string role = json_string(m, "role");
-    const json content = m.contains("content") ? m["content"] : json();
+    const JsonView content = m["content"];
     if (role == "system" || role == "developer") {
       auto texts = text_parts(content, p);
       if (!texts) return texts.error();
@@ -81,9 +75,10 @@ Result<Conversation> convert_messages(const json& messages, std::vector<std::str
       }
     } else if (role == "user") {
       json blocks = json::array();
-      if (content.is_string() && !content.get_ref<const std::string&>().empty()) blocks.push_back({{"text", content}});
-      for (std::size_t k = 0; content.is_array() && k < content.size(); ++k) {
-        auto block = user_content_block(content[k], p + ".content[" + std::to_string(k) + "]", documents);
+      if (content.is_string() && !content.as_string().empty()) blocks.push_back({{"text", content.str()}});
+      std::size_t k = 0;
+      for (const JsonView part : content.elements()) {
+        auto block = user_content_block(part, p + ".content[" + std::to_string(k++) + "]", documents);
         if (!block) return block.error();
         if (*block) blocks.push_back(std::move(**block));
       }
@@ -100,7 +95,7 @@ Result<Conversation> convert_messages(const json& messages, std::vector<std::str
       if (result.empty()) result.push_back({{"text", ""}});
       conv.tool_history = true;
       conv.add("user", json::array({{{"toolResult",
-                                      {{"toolUseId", m["tool_call_id"]}, {"content", std::move(result)},
+                                      {{"toolUseId", m["tool_call_id"].to_json()}, {"content", std::move(result)},
                                        {"status", "success"}}}}}));
     } else {
       return unsupported("Legacy function messages are not supported; use tool messages.", p + ".role");
@@ -139,35 +134,33 @@ std::optional<ApiError> unsupported_param(const std::string& name, ParamPolicy p
   return std::nullopt;
 }
 
-bool meaningful(const json& v) {
+// A string counts whatever it holds (as nlohmann's empty() had it: only
+// containers and null are empty).
+bool meaningful(JsonView v) {
   if (v.is_null()) return false;
-  if (v.is_boolean()) return v.get<bool>();
-  if (v.is_number()) return v.get<double>() != 0;
-  if (v.is_object() || v.is_array() || v.is_string()) return !v.empty();
+  if (v.is_boolean()) return v.as_bool();
+  if (v.is_number()) return v.as_double() != 0;
+  if (v.is_object() || v.is_array()) return !v.empty();
   return true;
 }
 
-Result<json> tool_specs(const json& tools) {
+Result<json> tool_specs(JsonView tools) {
   json specs = json::array();
-  for (std::size_t i = 0; i < tools.size(); ++i) {
-    const std::string p = "tools[" + std::to_string(i) + "]";
-    const json& t = tools[i];
-    if (!t.is_object() || json_string(t, "type") != "function" || !t.contains("function") || !t["function"].is_object()) {
+  std::size_t i = 0;
+  for (const JsonView t : tools.elements()) {
+    const std::string p = "tools[" + std::to_string(i++) + "]";
+    const JsonView fn = t["function"];
+    if (!t.is_object() || json_string(t, "type") != "function" || !fn.is_object()) {
       return unsupported("Only function tools are supported by Bedrock.", p + ".type", "unsupported_tool_type");
     }
-    const json& fn = t["function"];
-    if (!fn.contains("name") || !fn["name"].is_string()) {
+    if (!fn["name"].is_string()) {
       return ApiError::bad_request("Missing required parameter: '" + p + ".function.name'.", p + ".function.name",
                                    "missing_required_parameter");
     }
-    json schema = fn.contains("parameters") && fn["parameters"].is_object()
-                      ? fn["parameters"]
-                      : json{{"type", "object"}, {"properties", json::object()}};
-    json spec = {{"name", fn["name"]}};
-    if (fn.contains("description") && fn["description"].is_string() &&
-        !fn["description"].get_ref<const std::string&>().empty()) {
-      spec["description"] = fn["description"];
-    }
+    const JsonView parameters = fn["parameters"];
+    json schema = parameters.is_object() ? parameters.to_json() : json{{"type", "object"}, {"properties", json::object()}};
+    json spec = {{"name", fn["name"].str()}};
+    if (const JsonView d = fn["description"]; d.is_string() && !d.as_string().empty()) spec["description"] = d.str();
     spec["inputSchema"] = {{"json", std::move(schema)}};
     specs.push_back({{"toolSpec", std::move(spec)}});
   }
@@ -176,25 +169,28 @@ Result<json> tool_specs(const json& tools) {
 
 // toolConfig (or null to omit it) from tools, tool_choice, response_format
 // and whether the history holds tool blocks.
-Result<json> tool_config(const json& body, const Conversation& conv, std::vector<std::string>& notes) {
-  const json tools = body.contains("tools") && body["tools"].is_array() ? body["tools"] : json::array();
-  const json choice = body.contains("tool_choice") ? body["tool_choice"] : json();
+Result<json> tool_config(JsonView body, const Conversation& conv, std::vector<std::string>& notes) {
+  const JsonView tools = body["tools"];  // read only when an array
+  const bool has_tools = tools.is_array() && !tools.empty();
+  // Absent reads as null.
+  const JsonView choice = body["tool_choice"];
+  const bool no_choice = !json_given(choice);
   auto specs = tool_specs(tools);
   if (!specs) return specs.error();
 
   if (const std::string forced = structured_output_tool(body); !forced.empty()) {
-    if (!tools.empty()) {
+    if (has_tools) {
       return unsupported("response_format json_schema cannot be combined with tools on Bedrock.", "response_format",
                          "unsupported_parameter");
     }
     // structured_output_tool saw an object response_format; its json_schema
     // is the client's to get right, as OpenAI requires it.
-    const json& js = json_member(body["response_format"], "json_schema");
+    const JsonView js = body["response_format"]["json_schema"];
     if (!js.is_object()) {
       return ApiError::bad_request("Missing required parameter: 'response_format.json_schema'.",
                                    "response_format.json_schema", "missing_required_parameter");
     }
-    json schema = js.contains("schema") && js["schema"].is_object() ? js["schema"] : json{{"type", "object"}};
+    json schema = js["schema"].is_object() ? js["schema"].to_json() : json{{"type", "object"}};
     std::string description = json_string(js, "description");
     if (description.empty()) description = "Respond with a JSON object that matches this schema.";
     json spec = {{"name", forced}, {"description", description}, {"inputSchema", {{"json", std::move(schema)}}}};
@@ -218,7 +214,7 @@ Result<json> tool_config(const json& body, const Conversation& conv, std::vector
   }
 
   json config = {{"tools", std::move(*specs)}};
-  if (choice.is_null() || choice == "auto") {
+  if (no_choice || choice == "auto") {
     if (choice == "auto") config["toolChoice"] = {{"auto", json::object()}};
   } else if (choice == "none") {
     // Converse has no "none": without tools the model cannot call one, but
@@ -226,9 +222,8 @@ Result<json> tool_config(const json& body, const Conversation& conv, std::vector
     if (!conv.tool_history) return json();
   } else if (choice == "required") {
     config["toolChoice"] = {{"any", json::object()}};
-  } else if (choice.is_object() && json_string(choice, "type") == "function" && choice.contains("function") &&
-             choice["function"].is_object() && choice["function"].contains("name")) {
-    config["toolChoice"] = {{"tool", {{"name", choice["function"]["name"]}}}};
+  } else if (choice.is_object() && json_string(choice, "type") == "function" && choice["function"]["name"].is_string()) {
+    config["toolChoice"] = {{"tool", {{"name", choice["function"]["name"].str()}}}};
   } else {
     return unsupported("This tool_choice is not supported by Bedrock.", "tool_choice", "unsupported_parameter");
   }
@@ -237,11 +232,10 @@ Result<json> tool_config(const json& body, const Conversation& conv, std::vector
 
 }  // namespace
 
-std::string structured_output_tool(const json& body) {
-  auto rf = body.find("response_format");
-  if (rf == body.end() || !rf->is_object() || json_string(*rf, "type") != "json_schema") return {};
-  std::string name;
-  if (auto js = rf->find("json_schema"); js != rf->end() && js->is_object()) name = json_string(*js, "name");
+std::string structured_output_tool(JsonView body) {
+  const JsonView rf = body["response_format"];
+  if (!rf.is_object() || json_string(rf, "type") != "json_schema") return {};
+  const std::string name = json_string(rf["json_schema"], "name");
   std::string out;
   for (unsigned char c : name) {
     if (std::isalnum(c) || c == '_' || c == '-') out.push_back(static_cast<char>(c));
@@ -254,15 +248,15 @@ std::string model_path(std::string_view model_id, std::string_view action) {
   return "/model/" + sigv4::uri_encode(model_id, /*encode_slash=*/true) + "/" + std::string(action);
 }
 
-Result<json> to_converse_request(const json& body, const ConverseOptions& options, std::vector<std::string>& notes) {
-  if (auto n = body.find("n"); n != body.end() && n->is_number_integer() && n->get<int64_t>() != 1) {
+Result<json> to_converse_request(JsonView body, const ConverseOptions& options, std::vector<std::string>& notes) {
+  if (const JsonView n = body["n"]; n.is_number_integer() && n.as_int64() != 1) {
     return ApiError::bad_request("Bedrock returns one choice per request: n must be 1.", "n", "unsupported_parameter");
   }
-  auto conv = convert_messages(body.value("messages", json::array()), notes);
+  auto conv = convert_messages(body["messages"], notes);
   if (!conv) return conv.error();
 
   json out = json::object();
-  if (auto rf = body.find("response_format"); rf != body.end() && rf->is_object() && json_string(*rf, "type") == "json_object") {
+  if (const JsonView rf = body["response_format"]; rf.is_object() && json_string(rf, "type") == "json_object") {
     // Converse has no JSON mode; an instruction is the closest it gets.
     conv->system.push_back({{"text", "Respond with a single valid JSON object and nothing else."}});
     notes.push_back("response_format json_object emulated with an instruction");
@@ -271,32 +265,35 @@ Result<json> to_converse_request(const json& body, const ConverseOptions& option
   out["messages"] = conv->messages;
 
   json inference = json::object();
-  if (auto mct = body.find("max_completion_tokens"); mct != body.end() && mct->is_number_integer()) {
-    inference["maxTokens"] = *mct;
-  } else if (auto mt = body.find("max_tokens"); mt != body.end() && mt->is_number_integer()) {
-    inference["maxTokens"] = *mt;
+  if (const JsonView mct = body["max_completion_tokens"]; mct.is_number_integer()) {
+    inference["maxTokens"] = mct.to_json();
+  } else if (const JsonView mt = body["max_tokens"]; mt.is_number_integer()) {
+    inference["maxTokens"] = mt.to_json();
   } else if (options.default_max_tokens) {
     inference["maxTokens"] = *options.default_max_tokens;
   }
-  if (auto t = body.find("temperature"); t != body.end() && t->is_number()) {
-    if (t->get<double>() > 1) {
+  if (const JsonView t = body["temperature"]; t.is_number()) {
+    if (t.as_double() > 1) {
       if (options.params == ParamPolicy::reject) {
         return ApiError::bad_request("Bedrock models accept a temperature from 0 to 1.", "temperature", "invalid_value");
       }
       inference["temperature"] = 1;
       notes.push_back("clamped temperature to 1");
     } else {
-      inference["temperature"] = *t;
+      inference["temperature"] = t.to_json();
     }
   }
-  if (auto p = body.find("top_p"); p != body.end() && p->is_number()) inference["topP"] = *p;
+  if (const JsonView p = body["top_p"]; p.is_number()) inference["topP"] = p.to_json();
   json stops = json::array();
-  if (auto s = body.find("stop"); s != body.end()) {
-    for (const json& v : s->is_array() ? *s : json::array({*s})) {
-      if (!v.is_string()) continue;
-      const auto& str = v.get_ref<const std::string&>();
-      if (std::any_of(str.begin(), str.end(), [](unsigned char c) { return !std::isspace(c); })) stops.push_back(v);
-    }
+  auto stop = [&](JsonView v) {
+    if (!v.is_string()) return;
+    const std::string_view str = v.as_string();
+    if (std::any_of(str.begin(), str.end(), [](unsigned char c) { return !std::isspace(c); })) stops.push_back(v.str());
+  };
+  if (const JsonView s = body["stop"]; s.is_array()) {
+    for (const JsonView v : s.elements()) stop(v);
+  } else {
+    stop(s);
   }
   if (!stops.empty()) inference["stopSequences"] = std::move(stops);
   if (!inference.empty()) out["inferenceConfig"] = std::move(inference);
@@ -307,11 +304,11 @@ Result<json> to_converse_request(const json& body, const ConverseOptions& option
 
   for (const char* name : {"logprobs", "top_logprobs", "logit_bias", "seed", "presence_penalty", "frequency_penalty",
                            "reasoning_effort", "modalities", "audio", "prediction", "web_search_options"}) {
-    if (auto it = body.find(name); it != body.end() && meaningful(*it)) {
+    if (const JsonView v = body[name]; v.present() && meaningful(v)) {
       if (auto e = unsupported_param(name, options.params, notes)) return *e;
     }
   }
-  if (auto ptc = body.find("parallel_tool_calls"); ptc != body.end() && *ptc == false) {
+  if (const JsonView ptc = body["parallel_tool_calls"]; ptc.is_boolean() && !ptc.as_bool()) {
     if (auto e = unsupported_param("parallel_tool_calls", options.params, notes)) return *e;
   }
   return out;

@@ -12,6 +12,7 @@
 
 #include "tollgate/config.h"
 #include "tollgate/error.h"
+#include "tollgate/json_view.h"
 
 namespace tollgate::bedrock {
 
@@ -44,12 +45,14 @@ struct ConverseOptions {
 //    structured_output_tool(), unwrapped again on the way back.
 // Untranslatable input (n > 1, remote image URLs, audio, invalid tool-call
 // arguments) is a 400 naming the parameter. `notes` collects adjustments.
-Result<nlohmann::json> to_converse_request(const nlohmann::json& body, const ConverseOptions& options,
+// `body` is read through the view; only values forwarded as they are (tool
+// schemas, tool-call arguments, sampling parameters) are copied.
+Result<nlohmann::json> to_converse_request(JsonView body, const ConverseOptions& options,
                                            std::vector<std::string>& notes);
 
 // The name of the synthetic tool that carries response_format json_schema
 // output, or empty when the request does not ask for one.
-std::string structured_output_tool(const nlohmann::json& body);
+std::string structured_output_tool(JsonView body);
 
 // "/model/{id}/{action}" with the model id percent-encoded (':' -> %3A and,
 // inside ARNs, '/' -> %2F).

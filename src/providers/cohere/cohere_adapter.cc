@@ -26,10 +26,10 @@ Result<NativeRequest> CohereAdapter::build_request(const RequestContext& ctx, co
   Result<json> body = json();
   std::string path;
   if (ctx.endpoint == Endpoint::chat_completions) {
-    body = cohere::chat_request(ctx.body.to_json(), deployment.model, notes);
+    body = cohere::chat_request(ctx.body.view(), deployment.model, notes);
     path = "/v2/chat";
   } else if (ctx.endpoint == Endpoint::embeddings) {
-    body = cohere::embed_request(ctx.body.to_json(), deployment.model);
+    body = cohere::embed_request(ctx.body.view(), deployment.model);
     path = "/v2/embed";
   } else {
     return ApiError::bad_request("Cohere models serve /v1/chat/completions and /v1/embeddings only", {},

@@ -15,6 +15,7 @@
 #include "providers/provider_adapter.h"
 #include "providers/sse_parser.h"
 #include "tollgate/error.h"
+#include "tollgate/json_view.h"
 #include "tollgate/usage.h"
 
 namespace tollgate::cohere {
@@ -34,14 +35,16 @@ namespace tollgate::cohere {
 //  - n > 1 is a 400 (Cohere returns one choice); logit_bias, logprobs,
 //    top_logprobs, parallel_tool_calls are dropped and noted; user,
 //    stream_options and unknown fields are not sent.
-Result<nlohmann::json> chat_request(const nlohmann::json& client, const std::string& model,
+// `client` is read through the view; only values forwarded as they are
+// (content parts, tool schemas, sampling parameters) are copied.
+Result<nlohmann::json> chat_request(JsonView client, const std::string& model,
                                     std::vector<std::string>& notes);
 
 // OpenAI embeddings request -> Embed v2 body: {model, texts, input_type,
 // embedding_types: ["float"]}. input_type is "search_document" unless the
 // client sent Cohere's own `input_type`; `dimensions` -> output_dimension.
 // Token-array input is a 400 (Cohere takes text only).
-Result<nlohmann::json> embed_request(const nlohmann::json& client, const std::string& model);
+Result<nlohmann::json> embed_request(JsonView client, const std::string& model);
 
 // Cohere usage ({billed_units, tokens, cached_tokens}) -> normalised usage.
 // billed_units are what Cohere charges, so they win; tokens (which include

@@ -81,13 +81,13 @@ Result<NativeRequest> GeminiAdapter::build_request(const RequestContext& ctx, co
                                                    std::vector<std::string>& notes) const {
   NativeRequest out{url_, {}};
   if (ctx.endpoint == Endpoint::embeddings) {
-    auto embed = gemini::embed_request(ctx.body.to_json(), deployment.model, vertex());
+    auto embed = gemini::embed_request(ctx.body.view(), deployment.model, vertex());
     if (!embed) return embed.error();
     out.request.target = target(deployment.model, embed->method);
     out.request.body = embed->body.dump(-1, ' ', false, json::error_handler_t::replace);
   } else if (ctx.endpoint == Endpoint::chat_completions || ctx.endpoint == Endpoint::completions) {
     gemini::RequestOptions options{deployment.model, config_.params, signatures_};
-    auto body = gemini::generate_request(ctx.endpoint, ctx.body.to_json(), options, notes);
+    auto body = gemini::generate_request(ctx.endpoint, ctx.body.view(), options, notes);
     if (!body) return body.error();
     out.request.target = target(deployment.model, ctx.stream ? ":streamGenerateContent?alt=sse" : ":generateContent");
     out.request.body = body->dump(-1, ' ', false, json::error_handler_t::replace);
@@ -104,7 +104,7 @@ Result<NativeRequest> GeminiAdapter::build_request(const RequestContext& ctx, co
 
 Result<json> GeminiAdapter::translate_response(const RequestContext& ctx, json native, Usage& usage) const {
   if (ctx.endpoint == Endpoint::embeddings) {
-    auto embed = gemini::embed_request(ctx.body.to_json(), ctx.deployment_model, vertex());
+    auto embed = gemini::embed_request(ctx.body.view(), ctx.deployment_model, vertex());
     if (!embed) return embed.error();
     const bool base64 = ctx.body.view().value("encoding_format", "float") == "base64";
     return gemini::translate_embed_response(native, embed->inputs, ctx.deployment_model, base64, usage);

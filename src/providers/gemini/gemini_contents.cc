@@ -35,14 +35,13 @@ std::string mime_from_url(const std::string& url) {
   return it == types.end() ? std::string() : it->second;
 }
 
-std::string text_of(const json& content) {
-  if (content.is_string()) return content.get<std::string>();
+std::string text_of(JsonView content) {
+  if (content.is_string()) return content.str();
   std::string out;
-  if (!content.is_array()) return out;
-  for (const auto& part : content) {
+  for (const JsonView part : content.elements()) {
     if (!part.is_object()) continue;
     for (const char* key : {"text", "refusal"}) {
-      if (auto t = part.find(key); t != part.end() && t->is_string()) out += t->get<std::string>();
+      if (const JsonView t = part[key]; t.is_string()) out += t.as_string();
     }
   }
   return out;
@@ -53,12 +52,12 @@ class Converter {
   Converter(const std::string& model, const ThoughtSignatureStore* signatures)
       : model_(model), signatures_(signatures) {}
 
-  Result<Contents> run(const json& messages) {
-    for (std::size_t i = 0; i < messages.size(); ++i) {
-      const json& m = messages[i];
+  Result<Contents> run(JsonView messages) {
+    std::size_t i = 0;
+    for (const JsonView m : messages.elements()) {
+      const std::string at = "messages[" + std::to_string(i++) + "]";
       if (!m.is_object()) continue;
       const std::string role = json_string(m, "role");
-      const std::string at = "messages[" + std::to_string(i) + "]";
       std::optional<ApiError> err;
       if (role != "tool" && role != "function") flush_tool_results();
       if (role == "system" || role == "developer") {
@@ -88,27 +87,25 @@ class Converter {
     }
   }
 
-  std::optional<ApiError> system(const json& m, const std::string& at) {
-    const json& content = json_member(m, "content");
+  std::optional<ApiError> system(JsonView m, const std::string& at) {
+    const JsonView content = m["content"];
     if (content.is_string()) {
-      if (!content.get_ref<const std::string&>().empty()) out_.system_parts.push_back({{"text", content}});
+      if (!content.as_string().empty()) out_.system_parts.push_back({{"text", content.str()}});
     } else if (content.is_array()) {
-      for (const auto& part : content) {
-        if (json_string(part, "type") == "text" && part.contains("text") && part["text"].is_string() &&
-            !part["text"].get_ref<const std::string&>().empty()) {
-          out_.system_parts.push_back({{"text", part["text"]}});
+      for (const JsonView part : content.elements()) {
+        if (json_string(part, "type") == "text" && part["text"].is_string() && !part["text"].as_string().empty()) {
+          out_.system_parts.push_back({{"text", part["text"].str()}});
         }
       }
     }
     return std::nullopt;
   }
 
-  std::optional<ApiError> media_part(const json& part, const std::string& at, json& parts) {
+  std::optional<ApiError> media_part(JsonView part, const std::string& at, json& parts) {
     const std::string type = json_string(part, "type");
     if (type == "image_url") {
-      const json& image = json_member(part, "image_url");
-      std::string url = image.is_string() ? image.get<std::string>()
-                        : json_string(image, "url");
+      const JsonView image = part["image_url"];
+      std::string url = image.is_string() ? image.str() : json_string(image, "url");
       std::string mime, data;
       if (url.starts_with("data:")) {
         if (!parse_data_url(url, mime, data)) {
@@ -127,17 +124,17 @@ class Converter {
       return std::nullopt;
     }
     if (type == "input_audio") {
-      const json& audio = json_member(part, "input_audio");
-      if (!audio.is_object() || !audio.contains("data") || !audio["data"].is_string()) {
+      const JsonView audio = part["input_audio"];
+      if (!audio.is_object() || !audio["data"].is_string()) {
         return ApiError::bad_request("input_audio needs base64 data", at + ".input_audio", "invalid_value");
       }
       const std::string format = json_string(audio, "format", "wav");
       parts.push_back({{"inlineData", {{"mimeType", format == "mp3" ? "audio/mp3" : "audio/" + format},
-                                       {"data", audio["data"]}}}});
+                                       {"data", audio["data"].str()}}}});
       return std::nullopt;
     }
     if (type == "file") {
-      const json& file = json_member(part, "file");
+      const JsonView file = part["file"];
       std::string mime, data;
       if (!file.is_object() || !parse_data_url(json_string(file, "file_data"), mime, data)) {
         return ApiError::bad_request("Gemini takes files only as base64 data URLs in file.file_data", at + ".file",
@@ -150,71 +147,65 @@ class Converter {
                                  "unsupported_content_type");
   }
 
-  std::optional<ApiError> user(const json& m, const std::string& at) {
-    const json& content = json_member(m, "content");
+  std::optional<ApiError> user(JsonView m, const std::string& at) {
+    const JsonView content = m["content"];
     json parts = json::array();
     if (content.is_string()) {
-      if (!content.get_ref<const std::string&>().empty()) parts.push_back({{"text", content}});
+      if (!content.as_string().empty()) parts.push_back({{"text", content.str()}});
     } else if (content.is_array()) {
-      for (std::size_t k = 0; k < content.size(); ++k) {
-        const json& part = content[k];
+      std::size_t k = 0;
+      for (const JsonView part : content.elements()) {
+        const std::size_t index = k++;
         if (!part.is_object()) continue;
         if (json_string(part, "type") == "text") {
-          if (part.contains("text") && part["text"].is_string() && !part["text"].get_ref<const std::string&>().empty()) {
-            parts.push_back({{"text", part["text"]}});
-          }
+          if (part["text"].is_string() && !part["text"].as_string().empty()) parts.push_back({{"text", part["text"].str()}});
           continue;
         }
-        if (auto err = media_part(part, at + ".content[" + std::to_string(k) + "]", parts)) return err;
+        if (auto err = media_part(part, at + ".content[" + std::to_string(index) + "]", parts)) return err;
       }
     }
     append("user", std::move(parts));
     return std::nullopt;
   }
 
-  std::optional<ApiError> assistant(const json& m, const std::string& at) {
+  std::optional<ApiError> assistant(JsonView m, const std::string& at) {
     json parts = json::array();
-    if (auto c = m.find("content"); c != m.end()) {
-      std::string text = text_of(*c);
-      if (!text.empty()) parts.push_back({{"text", text}});
-    }
-    auto calls = m.find("tool_calls");
-    if (calls != m.end() && calls->is_array()) {
-      for (std::size_t k = 0; k < calls->size(); ++k) {
-        const json& call = (*calls)[k];
-        const std::string cat = at + ".tool_calls[" + std::to_string(k) + "]";
-        if (!call.is_object() || !call.contains("function") || !call["function"].is_object()) {
-          return ApiError::bad_request("a tool call needs a function object", cat, "invalid_value");
-        }
-        const json& fn = call["function"];
-        const std::string name = json_string(fn, "name");
-        if (name.empty()) return ApiError::bad_request("a tool call needs a function name", cat + ".function.name", "invalid_value");
-        json args = json::object();
-        if (auto a = fn.find("arguments"); a != fn.end() && a->is_string() && !a->get_ref<const std::string&>().empty()) {
-          args = parse_json_or_discarded(a->get_ref<const std::string&>());
-          if (args.is_discarded() || !args.is_object()) {
-            return ApiError::bad_request("tool call arguments must be a JSON object encoded as a string",
-                                         cat + ".function.arguments", "invalid_value");
-          }
-        } else if (a != fn.end() && a->is_object()) {
-          args = *a;
-        }
-        json part = {{"functionCall", {{"name", name}, {"args", std::move(args)}}}};
-        const std::string id = json_string(call, "id");
-        if (!id.empty()) {
-          calls_[id] = {name, k};
-          if (signatures_) {
-            if (auto sig = signatures_->find(id, model_)) part["thoughtSignature"] = *sig;
-          }
-        }
-        parts.push_back(std::move(part));
+    if (std::string text = text_of(m["content"]); !text.empty()) parts.push_back({{"text", std::move(text)}});
+    std::size_t index = 0;
+    for (const JsonView call : m["tool_calls"].elements()) {
+      const std::size_t k = index++;
+      const std::string cat = at + ".tool_calls[" + std::to_string(k) + "]";
+      const JsonView fn = call["function"];
+      if (!call.is_object() || !fn.is_object()) {
+        return ApiError::bad_request("a tool call needs a function object", cat, "invalid_value");
       }
+      const std::string name = json_string(fn, "name");
+      if (name.empty()) return ApiError::bad_request("a tool call needs a function name", cat + ".function.name", "invalid_value");
+      json args = json::object();
+      if (const JsonView a = fn["arguments"]; a.is_string() && !a.as_string().empty()) {
+        args = parse_json_or_discarded(a.as_string());
+        if (args.is_discarded() || !args.is_object()) {
+          return ApiError::bad_request("tool call arguments must be a JSON object encoded as a string",
+                                       cat + ".function.arguments", "invalid_value");
+        }
+      } else if (a.is_object()) {
+        args = a.to_json();
+      }
+      json part = {{"functionCall", {{"name", name}, {"args", std::move(args)}}}};
+      const std::string id = json_string(call, "id");
+      if (!id.empty()) {
+        calls_[id] = {name, k};
+        if (signatures_) {
+          if (auto sig = signatures_->find(id, model_)) part["thoughtSignature"] = *sig;
+        }
+      }
+      parts.push_back(std::move(part));
     }
     append("model", std::move(parts));
     return std::nullopt;
   }
 
-  std::optional<ApiError> tool(const json& m, const std::string& at) {
+  std::optional<ApiError> tool(JsonView m, const std::string& at) {
     std::string name;
     std::size_t position = pending_.size();
     if (json_string(m, "role") == "function") {
@@ -229,7 +220,7 @@ class Converter {
       name = it->second.first;
       position = it->second.second;
     }
-    const std::string text = text_of(json_member(m, "content"));
+    const std::string text = text_of(m["content"]);
     json response = parse_json_or_discarded(text);
     if (response.is_discarded() || !response.is_object()) response = {{"output", text}};
     pending_.push_back({position, {{"functionResponse", {{"name", name}, {"response", std::move(response)}}}}});
@@ -269,7 +260,7 @@ bool parse_data_url(const std::string& url, std::string& mime, std::string& data
   return !data.empty();
 }
 
-Result<Contents> convert_messages(const json& messages, const std::string& model,
+Result<Contents> convert_messages(JsonView messages, const std::string& model,
                                   const ThoughtSignatureStore* signatures) {
   if (!messages.is_array()) return ApiError::bad_request("messages must be an array", "messages", "invalid_type");
   Converter converter(model, signatures);

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tollgate/error.h"
+#include "tollgate/json_view.h"
 
 namespace tollgate::gemini {
 
@@ -20,8 +21,9 @@ struct Contents {
 
 // `messages` must be an array (the validation middleware checked the shapes
 // of roles and content). Signatures for replayed tool calls are looked up in
-// `signatures` (may be null) for `model`.
-Result<Contents> convert_messages(const nlohmann::json& messages, const std::string& model,
+// `signatures` (may be null) for `model`. Read through the view; nothing of
+// `messages` is copied but the values forwarded as they are.
+Result<Contents> convert_messages(JsonView messages, const std::string& model,
                                   const ThoughtSignatureStore* signatures);
 
 // A data URL's media type and base64 payload; false if `url` is not a

@@ -11,23 +11,22 @@ namespace {
 
 using nlohmann::json;
 
-bool present(const json& body, const char* key) {
-  auto it = body.find(key);
-  return it != body.end() && !it->is_null();
-}
+bool present(JsonView body, const char* key) { return json_given(body[key]); }
+
+bool is_false(JsonView v) { return v.is_boolean() && !v.as_bool(); }
 
 // Parameters with no Gemini counterpart. Dropping them changes what the
 // client gets, so they follow the provider's policy (note or 400).
-std::optional<ApiError> unsupported_params(const json& body, ParamPolicy policy, std::vector<std::string>& notes) {
+std::optional<ApiError> unsupported_params(JsonView body, ParamPolicy policy, std::vector<std::string>& notes) {
   std::vector<std::string> found;
   for (const char* key : {"logit_bias", "logprobs", "top_logprobs", "prediction", "audio", "web_search_options",
                           "verbosity"}) {
     if (!present(body, key)) continue;
-    if (std::string(key) == "logprobs" && body[key] == false) continue;
+    if (std::string(key) == "logprobs" && is_false(body[key])) continue;
     found.emplace_back(key);
   }
-  if (auto p = body.find("parallel_tool_calls"); p != body.end() && *p == false) found.emplace_back("parallel_tool_calls");
-  if (auto m = body.find("modalities"); m != body.end() && m->is_array() && *m != json::array({"text"})) {
+  if (is_false(body["parallel_tool_calls"])) found.emplace_back("parallel_tool_calls");
+  if (const JsonView m = body["modalities"]; m.is_array() && !(m.size() == 1 && m.at(0) == "text")) {
     found.emplace_back("modalities");
   }
   for (const auto& key : found) {
@@ -84,45 +83,43 @@ Result<json> thinking_config(const std::string& effort, const std::string& model
   return json{{"thinkingBudget", budget}};
 }
 
-Result<json> generation_config(const json& body, const RequestOptions& options, std::vector<std::string>& notes) {
+Result<json> generation_config(JsonView body, const RequestOptions& options, std::vector<std::string>& notes) {
   json gc = json::object();
   auto copy = [&](const char* from, const char* to) {
-    if (present(body, from)) gc[to] = body[from];
+    if (present(body, from)) gc[to] = body[from].to_json();
   };
   copy("temperature", "temperature");
   copy("top_p", "topP");
   copy("top_k", "topK");
   if (present(body, "max_completion_tokens")) {
-    gc["maxOutputTokens"] = body["max_completion_tokens"];
+    gc["maxOutputTokens"] = body["max_completion_tokens"].to_json();
   } else if (present(body, "max_tokens")) {
-    gc["maxOutputTokens"] = body["max_tokens"];
+    gc["maxOutputTokens"] = body["max_tokens"].to_json();
   }
-  if (auto stop = body.find("stop"); stop != body.end()) {
-    if (stop->is_string()) {
-      gc["stopSequences"] = json::array({*stop});
-    } else if (stop->is_array() && !stop->empty()) {
-      gc["stopSequences"] = *stop;
-    }
+  if (const JsonView stop = body["stop"]; stop.is_string()) {
+    gc["stopSequences"] = json::array({stop.str()});
+  } else if (stop.is_array() && !stop.empty()) {
+    gc["stopSequences"] = stop.to_json();
   }
-  if (auto n = body.find("n"); n != body.end() && n->is_number_integer() && *n != 1) gc["candidateCount"] = *n;
+  if (const JsonView n = body["n"]; n.is_number_integer() && n.as_int64() != 1) gc["candidateCount"] = n.to_json();
   copy("seed", "seed");
   copy("presence_penalty", "presencePenalty");
   copy("frequency_penalty", "frequencyPenalty");
 
-  if (auto rf = body.find("response_format"); rf != body.end() && rf->is_object()) {
-    const std::string type = json_member(*rf, "type").is_null() ? "text" : json_string(*rf, "type");
+  if (const JsonView rf = body["response_format"]; rf.is_object()) {
+    // A type that is not a string is no type Gemini supports (a 400 below).
+    const std::string type = json_given(rf["type"]) ? json_string(rf, "type") : "text";
     if (type == "json_object") {
       gc["responseMimeType"] = "application/json";
     } else if (type == "json_schema") {
       gc["responseMimeType"] = "application/json";
-      const json& js = json_member(*rf, "json_schema");
-      if (js.is_object() && js.contains("schema") && js["schema"].is_object()) gc["responseJsonSchema"] = js["schema"];
+      if (const JsonView schema = rf["json_schema"]["schema"]; schema.is_object()) gc["responseJsonSchema"] = schema.to_json();
     } else if (type != "text") {
       return ApiError::bad_request("response_format type \"" + type + "\" is not supported by Gemini",
                                    "response_format.type", "invalid_value");
     }
   }
-  if (auto effort = body.find("reasoning_effort"); effort != body.end() && effort->is_string()) {
+  if (const JsonView effort = body["reasoning_effort"]; effort.is_string()) {
     if (!thinking_model(options.model)) {
       // 1.x and 2.0 models answer 400 to any thinkingConfig.
       if (options.params == ParamPolicy::reject) {
@@ -132,7 +129,7 @@ Result<json> generation_config(const json& body, const RequestOptions& options, 
       notes.push_back("dropped reasoning_effort");
       return gc;
     }
-    auto tc = thinking_config(effort->get<std::string>(), options.model, notes);
+    auto tc = thinking_config(effort.str(), options.model, notes);
     if (!tc) return tc.error();
     gc["thinkingConfig"] = std::move(tc.value());
   }
@@ -140,35 +137,37 @@ Result<json> generation_config(const json& body, const RequestOptions& options, 
 }
 
 // OpenAI tools -> one functionDeclarations entry; legacy `functions` too.
-Result<json> declarations(const json& body, const std::set<std::string>* allowed) {
+Result<json> declarations(JsonView body, const std::set<std::string>* allowed) {
   json decls = json::array();
-  auto add = [&](const json& fn, const std::string& at) -> std::optional<ApiError> {
-    if (!fn.is_object() || !fn.contains("name") || !fn["name"].is_string()) {
+  auto add = [&](JsonView fn, const std::string& at) -> std::optional<ApiError> {
+    if (!fn.is_object() || !fn["name"].is_string()) {
       return ApiError::bad_request("a function tool needs a name", at, "invalid_value");
     }
-    const std::string name = fn["name"];
+    const std::string name = fn["name"].str();
     if (allowed && !allowed->count(name)) return std::nullopt;
     json d = {{"name", name}};
-    if (auto desc = fn.find("description"); desc != fn.end() && desc->is_string()) d["description"] = *desc;
-    if (auto params = fn.find("parameters"); params != fn.end() && params->is_object()) {
-      json cleaned = clean_schema(*params);
+    if (const JsonView desc = fn["description"]; desc.is_string()) d["description"] = desc.str();
+    if (const JsonView params = fn["parameters"]; params.is_object()) {
+      json cleaned = clean_schema(params);
       if (!is_empty_object_schema(cleaned)) d["parameters"] = std::move(cleaned);
     }
     decls.push_back(std::move(d));
     return std::nullopt;
   };
-  if (auto tools = body.find("tools"); tools != body.end() && tools->is_array()) {
-    for (std::size_t i = 0; i < tools->size(); ++i) {
-      const json& t = (*tools)[i];
-      const std::string at = "tools[" + std::to_string(i) + "]";
-      if (const json& type = json_member(t, "type"); !t.is_object() || !(type.is_null() || type == "function")) {
+  if (const JsonView tools = body["tools"]; tools.is_array()) {
+    std::size_t i = 0;
+    for (const JsonView t : tools.elements()) {
+      const std::string at = "tools[" + std::to_string(i++) + "]";
+      // A missing or null type means a function tool.
+      if (const JsonView type = t["type"]; !t.is_object() || (json_given(type) && !(type == "function"))) {
         return ApiError::bad_request("only function tools can be sent to Gemini", at + ".type", "unsupported_tool_type");
       }
-      if (auto err = add(json_member(t, "function"), at + ".function")) return *err;
+      if (auto err = add(t["function"], at + ".function")) return *err;
     }
-  } else if (auto fns = body.find("functions"); fns != body.end() && fns->is_array()) {
-    for (std::size_t i = 0; i < fns->size(); ++i) {
-      if (auto err = add((*fns)[i], "functions[" + std::to_string(i) + "]")) return *err;
+  } else if (const JsonView fns = body["functions"]; fns.is_array()) {
+    std::size_t i = 0;
+    for (const JsonView fn : fns.elements()) {
+      if (auto err = add(fn, "functions[" + std::to_string(i++) + "]")) return *err;
     }
   }
   return decls;
@@ -176,33 +175,33 @@ Result<json> declarations(const json& body, const std::set<std::string>* allowed
 
 // tool_choice (or legacy function_call) -> functionCallingConfig and, for
 // allowed_tools, the subset of declarations to send.
-Result<json> tool_config(const json& body, std::set<std::string>& allowed, bool& restrict) {
-  json choice = present(body, "tool_choice") ? body["tool_choice"]
-                : present(body, "function_call") ? body["function_call"] : json();
-  if (choice.is_null()) return json();
+Result<json> tool_config(JsonView body, std::set<std::string>& allowed, bool& restrict) {
+  const JsonView choice = present(body, "tool_choice")     ? body["tool_choice"]
+                          : present(body, "function_call") ? body["function_call"]
+                                                           : JsonView();
+  if (!choice.present()) return json();
   if (choice.is_string()) {
-    const std::string c = choice;
+    const std::string c = choice.str();
     if (c == "auto") return json{{"mode", "AUTO"}};
     if (c == "none") return json{{"mode", "NONE"}};
     if (c == "required") return json{{"mode", "ANY"}};
     return ApiError::bad_request("Invalid 'tool_choice': \"" + c + "\"", "tool_choice", "invalid_value");
   }
   if (!choice.is_object()) return ApiError::bad_request("Invalid 'tool_choice'", "tool_choice", "invalid_type");
-  const std::string type = json_member(choice, "type").is_null() ? "function" : json_string(choice, "type");
+  // A missing or null type means a function; any other non-string is no supported type.
+  const std::string type = json_given(choice["type"]) ? json_string(choice, "type") : "function";
   if (type == "function") {
     // {"type":"function","function":{"name"}} or legacy {"name"}.
-    const json& fn = choice.contains("function") ? choice["function"] : choice;
+    const JsonView fn = choice.contains("function") ? choice["function"] : choice;
     const std::string name = json_string(fn, "name");
     if (name.empty()) return ApiError::bad_request("tool_choice names no function", "tool_choice", "invalid_value");
     return json{{"mode", "ANY"}, {"allowedFunctionNames", json::array({name})}};
   }
   if (type == "allowed_tools") {
-    const json& at = json_member(choice, "allowed_tools");
+    const JsonView at = choice["allowed_tools"];
     if (!at.is_object()) return ApiError::bad_request("allowed_tools must be an object", "tool_choice.allowed_tools", "invalid_type");
-    if (const json& tools = json_member(at, "tools"); tools.is_array()) {
-      for (const auto& t : tools) {
-        if (const json& fn = json_member(t, "function"); fn.is_object()) allowed.insert(json_string(fn, "name"));
-      }
+    for (const JsonView t : at["tools"].elements()) {
+      if (const JsonView fn = t["function"]; fn.is_object()) allowed.insert(json_string(fn, "name"));
     }
     restrict = true;
     return json{{"mode", json_string(at, "mode") == "required" ? "ANY" : "AUTO"}};
@@ -212,35 +211,38 @@ Result<json> tool_config(const json& body, std::set<std::string>& allowed, bool&
 }
 
 // Legacy /v1/completions: the prompt becomes the single user turn.
-Result<json> prompt_messages(const json& body) {
+Result<json> prompt_messages(JsonView body) {
   for (const char* key : {"echo", "suffix"}) {
-    if (present(body, key) && body[key] != false && body[key] != "") {
+    if (present(body, key) && !is_false(body[key]) && !(body[key] == "")) {
       return ApiError::bad_request(std::string("'") + key + "' cannot be emulated on Gemini", key, "unsupported_parameter");
     }
   }
-  if (auto b = body.find("best_of"); b != body.end() && b->is_number_integer() && *b != 1) {
+  if (const JsonView b = body["best_of"]; b.is_number_integer() && b.as_int64() != 1) {
     return ApiError::bad_request("'best_of' cannot be emulated on Gemini", "best_of", "unsupported_parameter");
   }
-  json prompt = body.contains("prompt") ? body["prompt"] : json("");
-  if (prompt.is_array() && prompt.size() == 1 && prompt[0].is_string()) prompt = prompt[0];
-  if (!prompt.is_string()) {
+  JsonView prompt = body["prompt"];  // absent: ""
+  if (prompt.is_array() && prompt.size() == 1 && prompt.at(0).is_string()) prompt = prompt.at(0);
+  if (prompt.present() && !prompt.is_string()) {
     return ApiError::bad_request("Gemini takes one text prompt (no token arrays or prompt lists)", "prompt", "invalid_value");
   }
-  return json::array({{{"role", "user"}, {"content", prompt}}});
+  return json::array({{{"role", "user"}, {"content", prompt.str()}}});
 }
 
 }  // namespace
 
-Result<json> generate_request(Endpoint endpoint, const json& body, const RequestOptions& options,
+Result<json> generate_request(Endpoint endpoint, JsonView body, const RequestOptions& options,
                               std::vector<std::string>& notes) {
   if (auto err = unsupported_params(body, options.params, notes)) return *err;
-  json messages;
+  static const json kNoMessages = json::array();
+  json prompt_turn;  // a completion's prompt as the one user message
+  JsonView messages;
   if (endpoint == Endpoint::completions) {
     auto m = prompt_messages(body);
     if (!m) return m.error();
-    messages = std::move(m.value());
+    prompt_turn = std::move(m.value());
+    messages = prompt_turn;
   } else {
-    messages = body.contains("messages") ? body["messages"] : json::array();
+    messages = body.contains("messages") ? body["messages"] : JsonView(kNoMessages);
   }
   auto converted = convert_messages(messages, options.model, options.signatures);
   if (!converted) return converted.error();
@@ -275,22 +277,22 @@ Result<json> generate_request(Endpoint endpoint, const json& body, const Request
   return out;
 }
 
-Result<EmbedRequest> embed_request(const json& body, const std::string& model, bool vertex) {
+Result<EmbedRequest> embed_request(JsonView body, const std::string& model, bool vertex) {
   EmbedRequest out;
-  const json& input = json_member(body, "input");
+  const JsonView input = body["input"];
   if (input.is_string()) {
-    out.inputs.push_back(input.get<std::string>());
+    out.inputs.push_back(input.str());
   } else if (input.is_array() && !input.empty()) {
-    for (const auto& v : input) {
+    for (const JsonView v : input.elements()) {
       if (!v.is_string()) {
         return ApiError::bad_request("Gemini embeddings take text input only (no token arrays)", "input", "invalid_value");
       }
-      out.inputs.push_back(v.get<std::string>());
+      out.inputs.push_back(v.str());
     }
   } else {
     return ApiError::bad_request("'input' must be a string or an array of strings", "input", "invalid_value");
   }
-  json dims = present(body, "dimensions") ? body["dimensions"] : json();
+  const json dims = present(body, "dimensions") ? body["dimensions"].to_json() : json();
 
   if (vertex) {
     json instances = json::array();

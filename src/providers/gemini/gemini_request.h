@@ -9,6 +9,7 @@
 
 #include "tollgate/config.h"
 #include "tollgate/error.h"
+#include "tollgate/json_view.h"
 #include "tollgate/request_context.h"
 
 namespace tollgate::gemini {
@@ -29,7 +30,9 @@ struct RequestOptions {
 // the x-tollgate-notes header. Errors are 400s naming the offending parameter:
 // untranslatable input (token-array prompts, tool arguments that are not a
 // JSON object, a tool message whose tool_call_id matches no earlier call, ...).
-Result<nlohmann::json> generate_request(Endpoint endpoint, const nlohmann::json& body, const RequestOptions& options,
+// `body` is read through the view; only values forwarded as they are (sampling
+// parameters, a response schema) are copied.
+Result<nlohmann::json> generate_request(Endpoint endpoint, JsonView body, const RequestOptions& options,
                                         std::vector<std::string>& notes);
 
 // An embeddings request: Gemini `:embedContent` for one input,
@@ -40,6 +43,6 @@ struct EmbedRequest {
   nlohmann::json body;
   std::vector<std::string> inputs;  // in order, for usage estimates
 };
-Result<EmbedRequest> embed_request(const nlohmann::json& body, const std::string& model, bool vertex);
+Result<EmbedRequest> embed_request(JsonView body, const std::string& model, bool vertex);
 
 }  // namespace tollgate::gemini

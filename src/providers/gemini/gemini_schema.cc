@@ -2,6 +2,8 @@
 
 #include <set>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace tollgate::gemini {
 namespace {
@@ -21,22 +23,16 @@ const std::set<std::string>& plain_keywords() {
   return keys;
 }
 
-bool is_null_schema(const json& s) {
-  return s.is_object() && s.contains("type") && s["type"] == "null" && s.size() == 1;
-}
+bool is_null_schema(JsonView s) { return s.is_object() && s["type"] == "null" && s.size() == 1; }
 
-const json* resolve_ref(const std::string& ref, const json& root) {
-  for (const char* prefix : {"#/$defs/", "#/definitions/"}) {
-    const std::string p = prefix;
-    if (!ref.starts_with(p)) continue;
-    const std::string name = ref.substr(p.size());
-    const char* section = p == "#/$defs/" ? "$defs" : "definitions";
-    auto defs = root.find(section);
-    if (defs == root.end() || !defs->is_object()) return nullptr;
-    auto it = defs->find(name);
-    return it == defs->end() ? nullptr : &*it;
+// The definition `ref` points to, or an absent view.
+JsonView resolve_ref(std::string_view ref, JsonView root) {
+  for (const std::string_view prefix : {"#/$defs/", "#/definitions/"}) {
+    if (!ref.starts_with(prefix)) continue;
+    const JsonView defs = root[prefix == "#/$defs/" ? "$defs" : "definitions"];
+    return defs.is_object() ? defs[ref.substr(prefix.size())] : JsonView();
   }
-  return nullptr;
+  return {};
 }
 
 bool format_supported(const std::string& type, const std::string& format) {
@@ -46,13 +42,15 @@ bool format_supported(const std::string& type, const std::string& format) {
   return false;
 }
 
-json clean(const json& s, const json& root, int depth);
+// `type`, when present, stands in for the schema's own `type` and its
+// `nullable` (one member of a type union).
+json clean(JsonView s, JsonView root, int depth, JsonView type = {});
 
 // Folds `alternatives` (anyOf/oneOf members) into `out`: null members set
 // nullable; a single remaining member is merged in place.
-void fold_alternatives(const json& alternatives, const json& root, int depth, json& out) {
+void fold_alternatives(JsonView alternatives, JsonView root, int depth, json& out) {
   json kept = json::array();
-  for (const auto& alt : alternatives) {
+  for (const JsonView alt : alternatives.elements()) {
     if (is_null_schema(alt)) {
       out["nullable"] = true;
     } else {
@@ -68,110 +66,104 @@ void fold_alternatives(const json& alternatives, const json& root, int depth, js
   }
 }
 
-json clean(const json& s, const json& root, int depth) {
+json clean(JsonView s, JsonView root, int depth, JsonView type_override) {
   if (!s.is_object()) return json::object();
   if (depth > kMaxDepth) return {{"type", "object"}};
 
-  if (auto ref = s.find("$ref"); ref != s.end() && ref->is_string()) {
-    const json* target = resolve_ref(ref->get<std::string>(), root);
-    if (!target) return {{"type", "object"}};
-    json merged = *target;
-    for (auto& [k, v] : s.items()) {
-      if (k != "$ref") merged[k] = v;  // siblings such as description win
+  if (const JsonView ref = s["$ref"]; ref.is_string()) {
+    const JsonView target = resolve_ref(ref.as_string(), root);
+    if (!target.present()) return {{"type", "object"}};
+    if (s.size() == 1) return clean(target, root, depth + 1);
+    // Siblings such as description win over the definition's own: the
+    // merged schema is a new one, built from copies of both.
+    json merged = target.to_json();
+    for (const auto [k, v] : s.items()) {
+      if (k != "$ref") merged[std::string(k)] = v.to_json();
     }
     return clean(merged, root, depth + 1);
   }
 
   json out = json::object();
   std::string type;
-  if (auto t = s.find("type"); t != s.end()) {
-    if (t->is_string()) {
-      type = t->get<std::string>();
-    } else if (t->is_array()) {
-      json alternatives = json::array();
-      for (const auto& one : *t) {
-        if (!one.is_string()) continue;
-        if (one == "null") {
-          out["nullable"] = true;
-        } else {
-          alternatives.push_back(one);
-        }
+  if (const JsonView t = type_override.present() ? type_override : s["type"]; t.is_string()) {
+    type = t.str();
+  } else if (t.is_array()) {
+    std::vector<JsonView> alternatives;
+    for (const JsonView one : t.elements()) {
+      if (!one.is_string()) continue;
+      if (one == "null") {
+        out["nullable"] = true;
+      } else {
+        alternatives.push_back(one);
       }
-      if (alternatives.size() == 1) {
-        type = alternatives[0].get<std::string>();
-      } else if (alternatives.size() > 1) {
-        json any = json::array();
-        for (const auto& one : alternatives) {
-          json member = s;
-          member["type"] = one;
-          member.erase("nullable");
-          any.push_back(clean(member, root, depth + 1));
-        }
-        out["anyOf"] = std::move(any);
-        if (auto d = s.find("description"); d != s.end()) out["description"] = *d;
-        return out;
-      }
+    }
+    if (alternatives.size() == 1) {
+      type = alternatives[0].str();
+    } else if (alternatives.size() > 1) {
+      json any = json::array();
+      for (const JsonView one : alternatives) any.push_back(clean(s, root, depth + 1, one));
+      out["anyOf"] = std::move(any);
+      if (const JsonView d = s["description"]; d.present()) out["description"] = d.to_json();
+      return out;
     }
   }
   if (!type.empty() && type != "null") out["type"] = type;
 
-  for (const auto& [k, v] : s.items()) {
-    if (plain_keywords().count(k)) out[k] = v;
+  for (const std::string& k : plain_keywords()) {
+    if (const JsonView v = s[k]; v.present()) out[k] = v.to_json();
   }
-  if (auto n = s.find("nullable"); n != s.end() && n->is_boolean() && n->get<bool>()) out["nullable"] = true;
+  if (!type_override.present() && s["nullable"].as_bool()) out["nullable"] = true;
 
-  if (auto c = s.find("const"); c != s.end() && c->is_string()) {
-    out["enum"] = json::array({*c});
+  if (const JsonView c = s["const"]; c.is_string()) {
+    out["enum"] = json::array({c.str()});
     if (type.empty()) out["type"] = "string";
   }
-  if (auto e = s.find("enum"); e != s.end() && e->is_array()) {
-    bool strings = !e->empty();
-    for (const auto& v : *e) strings = strings && (v.is_string() || v.is_null());
+  if (const JsonView e = s["enum"]; e.is_array()) {
+    bool strings = !e.empty();
+    for (const JsonView v : e.elements()) strings = strings && (v.is_string() || v.is_null());
     if (strings) {
       json values = json::array();
-      for (const auto& v : *e) {
+      for (const JsonView v : e.elements()) {
         if (v.is_null()) {
           out["nullable"] = true;
         } else {
-          values.push_back(v);
+          values.push_back(v.str());
         }
       }
       out["enum"] = std::move(values);
       if (type.empty()) out["type"] = "string";
     }
   }
-  if (auto f = s.find("format"); f != s.end() && f->is_string() && format_supported(type, f->get<std::string>())) {
-    out["format"] = *f;
-  }
+  if (const JsonView f = s["format"]; f.is_string() && format_supported(type, f.str())) out["format"] = f.str();
 
-  if (auto p = s.find("properties"); p != s.end() && p->is_object()) {
+  if (const JsonView p = s["properties"]; p.is_object()) {
     json props = json::object();
-    for (const auto& [name, sub] : p->items()) props[name] = clean(sub, root, depth + 1);
-    if (auto r = s.find("required"); r != s.end() && r->is_array()) {
+    for (const auto [name, sub] : p.items()) props[std::string(name)] = clean(sub, root, depth + 1);
+    if (const JsonView r = s["required"]; r.is_array()) {
       json required = json::array();
-      for (const auto& name : *r) {
-        if (name.is_string() && props.contains(name.get<std::string>())) required.push_back(name);
+      for (const JsonView name : r.elements()) {
+        if (name.is_string() && props.contains(name.as_string())) required.push_back(name.str());
       }
       if (!required.empty()) out["required"] = std::move(required);
     }
     out["properties"] = std::move(props);
     if (type.empty()) out["type"] = "object";
   }
-  if (auto items = s.find("items"); items != s.end()) {
-    if (items->is_object()) {
-      out["items"] = clean(*items, root, depth + 1);
-    } else if (items->is_array() && !items->empty()) {
-      out["items"] = clean((*items)[0], root, depth + 1);  // tuple forms have no counterpart
+  if (const JsonView items = s["items"]; items.present()) {
+    if (items.is_object()) {
+      out["items"] = clean(items, root, depth + 1);
+    } else if (items.is_array() && !items.empty()) {
+      out["items"] = clean(items.at(0), root, depth + 1);  // tuple forms have no counterpart
     }
     if (type.empty()) out["type"] = "array";
   }
 
   for (const char* key : {"anyOf", "oneOf"}) {
-    if (auto alts = s.find(key); alts != s.end() && alts->is_array()) fold_alternatives(*alts, root, depth, out);
+    if (const JsonView alts = s[key]; alts.is_array()) fold_alternatives(alts, root, depth, out);
   }
-  if (auto all = s.find("allOf"); all != s.end() && all->is_array()) {
+  if (const JsonView all = s["allOf"]; all.is_array()) {
     // Merged member by member: the common use is {allOf:[{$ref}]} plus a description.
-    for (const auto& member : *all) {
+    for (const JsonView member : all.elements()) {
       json m = clean(member, root, depth + 1);
       for (auto& [k, v] : m.items()) {
         if (k == "properties" && out.contains("properties")) {
@@ -189,16 +181,16 @@ json clean(const json& s, const json& root, int depth) {
 
 }  // namespace
 
-json clean_schema(const json& schema) { return clean(schema, schema, 0); }
+json clean_schema(JsonView schema) { return clean(schema, schema, 0); }
 
-bool is_empty_object_schema(const json& schema) {
+bool is_empty_object_schema(JsonView schema) {
   if (!schema.is_object()) return true;
   if (schema.contains("anyOf")) return false;
-  auto t = schema.find("type");
-  const bool object = t == schema.end() || (t->is_string() && *t == "object");
+  const JsonView t = schema["type"];
+  const bool object = !t.present() || t == "object";
   if (!object) return false;
-  auto p = schema.find("properties");
-  return p == schema.end() || !p->is_object() || p->empty();
+  const JsonView p = schema["properties"];
+  return !p.is_object() || p.empty();
 }
 
 }  // namespace tollgate::gemini

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tollgate/json_view.h"
+
 namespace tollgate::gemini {
 
 // Returns a schema Gemini accepts:
@@ -15,12 +17,13 @@ namespace tollgate::gemini {
 //    `strict`, `exclusiveMinimum`, `examples`, ...) are dropped, as are
 //    formats and enums the Schema type does not support;
 //  - `required` keeps only names present in `properties`.
-// Anything that is not an object is returned as `{}`.
-nlohmann::json clean_schema(const nlohmann::json& schema);
+// Anything that is not an object is returned as `{}`. The schema is read
+// through the view: only values Gemini takes as they are are copied.
+nlohmann::json clean_schema(JsonView schema);
 
 // True when `schema` is an object schema without properties: Gemini rejects
 // `properties: {}` for OBJECT ("should be non-empty"), so such parameters are
 // omitted, which Gemini reads as a function without arguments.
-bool is_empty_object_schema(const nlohmann::json& schema);
+bool is_empty_object_schema(JsonView schema);
 
 }  // namespace tollgate::gemini

@@ -23,23 +23,26 @@ using nlohmann::json;
 
 namespace {
 
-std::string last_user_text(const json& body) {
-  if (auto p = body.find("prompt"); p != body.end() && p->is_string()) return p->get<std::string>();
-  auto messages = body.find("messages");
-  if (messages == body.end() || !messages->is_array()) return {};
-  for (auto it = messages->rbegin(); it != messages->rend(); ++it) {
-    if (!it->is_object() || it->value("role", "") != "user") continue;
-    const auto& c = (*it)["content"];
-    if (c.is_string()) return c.get<std::string>();
-    if (c.is_array()) {
-      for (const auto& part : c) {
-        if (part.is_object() && part.value("type", "") == "text" && part.contains("text") && part["text"].is_string()) {
-          return part["text"].get<std::string>();
-        }
+// The text of the last user message that has any: its string content, or its
+// first text part.
+std::string last_user_text(JsonView body) {
+  if (const JsonView p = body["prompt"]; p.is_string()) return p.str();
+  std::string_view last;
+  for (const JsonView m : body["messages"].elements()) {
+    if (m["role"] != "user") continue;
+    const JsonView c = m["content"];
+    if (c.is_string()) {
+      last = c.as_string();
+      continue;
+    }
+    for (const JsonView part : c.elements()) {
+      if (part["type"] == "text" && part["text"].is_string()) {
+        last = part["text"].as_string();
+        break;
       }
     }
   }
-  return {};
+  return std::string(last);
 }
 
 // Cuts at a UTF-8 boundary so the echo never produces invalid UTF-8.
@@ -77,13 +80,14 @@ int64_t now_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-json embeddings_response(const json& body, const std::string& model, int dims, Usage& usage) {
+json embeddings_response(JsonView body, const std::string& model, int dims, Usage& usage) {
   std::vector<std::string> inputs;
-  const auto& in = body["input"];
+  const JsonView in = body["input"];
   if (in.is_string()) {
-    inputs.push_back(in.get<std::string>());
+    inputs.push_back(in.str());
   } else if (in.is_array()) {
-    for (const auto& v : in) inputs.push_back(v.dump());
+    // Strings, token ids and token arrays (validated) dump as nlohmann dumped them.
+    for (const JsonView v : in.elements()) inputs.push_back(v.dump());
   }
   json data = json::array();
   int64_t tokens = 0;
@@ -125,7 +129,7 @@ json embeddings_response(const json& body, const std::string& model, int dims, U
 
 }  // namespace
 
-std::string mock_reply_text(const json& body) {
+std::string mock_reply_text(JsonView body) {
   std::string said = last_user_text(body);
   if (said.empty()) return "Hello from the Tollgate mock provider.";
   return "Hello from the Tollgate mock provider. You said: " + utf8_prefix(said, 200);
@@ -136,7 +140,7 @@ asio::awaitable<AttemptOutcome> MockProvider::call(RequestContext& ctx, const De
   const auto& model = deployment.model;
   if (ctx.endpoint == Endpoint::embeddings) {
     Usage usage;
-    auto body = embeddings_response(ctx.body.to_json(), model, std::max(1, config_.mock.embedding_dimensions), usage);
+    auto body = embeddings_response(ctx.body.view(), model, std::max(1, config_.mock.embedding_dimensions), usage);
     ctx.usage = usage;
     std::string text = body.dump();
     HeaderList headers;
@@ -145,10 +149,10 @@ asio::awaitable<AttemptOutcome> MockProvider::call(RequestContext& ctx, const De
   }
 
   const bool chat = ctx.endpoint == Endpoint::chat_completions;
-  const std::string text = mock_reply_text(ctx.body.to_json());
+  const std::string text = mock_reply_text(ctx.body.view());
   Usage usage;
   usage.prompt_tokens = chat && ctx.body.contains("messages") ? estimate_chat_prompt_tokens(ctx.body["messages"])
-                                                              : estimate_tokens(last_user_text(ctx.body.to_json()));
+                                                              : estimate_tokens(last_user_text(ctx.body.view()));
   usage.completion_tokens = estimate_tokens(text);
   usage.source = UsageSource::provider_final;
   const std::string id = (chat ? "chatcmpl-mock" : "cmpl-mock") + std::to_string(fnv1a(ctx.request_id) % 1000000000);

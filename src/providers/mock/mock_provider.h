@@ -21,6 +21,6 @@ class MockProvider final : public Provider {
 };
 
 // The mock's reply text for a request body (exposed for tests).
-std::string mock_reply_text(const nlohmann::json& body);
+std::string mock_reply_text(JsonView body);
 
 }  // namespace tollgate
