@@ -118,7 +118,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // little over the limit passes when it arrives in one read and not when a
   // read ends inside it (found by this target: 75 header bytes against a
   // limit of 54). A large header is refused either way; the split may decide
-  // only at the limit's edge, so there the requests are not compared.
+  // only at the limit's edge, so there neither the requests nor the errors are
+  // compared.
   const bool at_header_limit = pieces.error == http::error::header_limit || whole.error == http::error::header_limit;
   FUZZ_CHECK(at_header_limit || pieces.requests == whole.requests,
              "the split changed the requests parsed: " + std::to_string(pieces.requests.size()) + " (" +
@@ -127,6 +128,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Which error ends a bad connection may depend on the reads (Beast rejects
   // a bad start line early when it sees the bad byte before the line's end);
   // whether one does must not.
-  FUZZ_CHECK(bool(pieces.error) == bool(whole.error), pieces.error.message() + " vs " + whole.error.message());
+  FUZZ_CHECK(at_header_limit || bool(pieces.error) == bool(whole.error),
+             pieces.error.message() + " vs " + whole.error.message());
   return 0;
 }
