@@ -9,6 +9,7 @@
 // body_limit and equal to Content-Length when one was sent, the bytes
 // consumed never exceed the bytes received; the split does not change the
 // requests parsed or whether an error ends the connection.
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -53,7 +54,13 @@ Connection read_connection(const std::vector<std::string_view>& reads, std::size
     FUZZ_CHECK(!p.method.empty() && !p.target.empty(), "a request without method or target");
     FUZZ_CHECK(p.body.size() <= body_limit, "body beyond body_limit");
     if (auto cl = msg.find(http::field::content_length); cl != msg.end() && !msg.chunked()) {
-      FUZZ_CHECK(std::to_string(p.body.size()) == std::string(cl->value()), "body size differs from Content-Length");
+      // Compared as numbers: "Content-Length: 01" is valid and means 1 (found
+      // by this target, which compared the digits as text).
+      const std::string_view digits = cl->value();
+      std::uint64_t length = 0;
+      const auto [end, err] = std::from_chars(digits.data(), digits.data() + digits.size(), length);
+      FUZZ_CHECK(err == std::errc() && end == digits.data() + digits.size() && length == p.body.size(),
+                 "body size differs from Content-Length");
     }
     c.requests.push_back(std::move(p));
     if (!c.requests.back().keep_alive) return false;  // the session stops reading
