@@ -3,6 +3,7 @@
 #include "tollgate/json_document.h"
 
 #include "providers/adapter_factory.h"
+#include "providers/json_fields.h"
 
 namespace tollgate::azure {
 namespace {
@@ -103,10 +104,10 @@ UpstreamFailure map_error(int status, std::string_view body, std::optional<int> 
   if (status == 400) {
     json j = parse_json_or_discarded(body);
     const json* e = j.is_object() && j.contains("error") && j["error"].is_object() ? &j["error"] : nullptr;
-    if (e && e->value("code", "") == "content_filter") {
+    if (e && json_string(*e, "code") == "content_filter") {
       // A filter verdict on the client's input: the client's to fix, and the
       // same prompt would be filtered by every deployment, so no failover.
-      std::string message = e->value("message", "");
+      std::string message = json_string(*e, "message");
       if (message.empty()) message = "The prompt was filtered by Azure OpenAI's content management policy.";
       std::string param = e->contains("param") && (*e)["param"].is_string() ? (*e)["param"].get<std::string>() : "prompt";
       return {ApiError::bad_request(message, param, "content_filter"), FailureClass::client};

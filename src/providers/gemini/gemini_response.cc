@@ -66,12 +66,12 @@ json translate_candidate(const json& cand, std::size_t position, const ResponseO
           has_text = true;
         }
       } else if (auto fc = part.find("functionCall"); fc != part.end() && fc->is_object()) {
-        std::string id = fc->value("id", "");
+        std::string id = json_string(*fc, "id");
         if (id.empty()) id = options.tool_call_id();
         json args = fc->contains("args") && !(*fc)["args"].is_null() ? (*fc)["args"] : json::object();
         tool_calls.push_back({{"id", id},
                               {"type", "function"},
-                              {"function", {{"name", fc->value("name", "")}, {"arguments", args.dump()}}}});
+                              {"function", {{"name", json_string(*fc, "name")}, {"arguments", args.dump()}}}});
         if (auto sig = part.find("thoughtSignature"); sig != part.end() && sig->is_string() && options.signatures) {
           options.signatures->put(id, options.signature_model, sig->get<std::string>());
         }

@@ -90,7 +90,7 @@ std::optional<ApiError> GeminiStreamDecoder::on_event(const json& event, std::ve
           out.push_back(text_chunk(index, text));
         }
       } else if (auto fc = part.find("functionCall"); fc != part.end() && fc->is_object() && chat) {
-        std::string id = fc->value("id", "");
+        std::string id = json_string(*fc, "id");
         if (id.empty()) id = options_.tool_call_id();
         json args = fc->contains("args") && !(*fc)["args"].is_null() ? (*fc)["args"] : json::object();
         if (auto sig = part.find("thoughtSignature"); sig != part.end() && sig->is_string() && options_.signatures) {
@@ -100,7 +100,7 @@ std::optional<ApiError> GeminiStreamDecoder::on_event(const json& event, std::ve
         json call = {{"index", state.tool_calls++},
                      {"id", id},
                      {"type", "function"},
-                     {"function", {{"name", fc->value("name", "")}, {"arguments", args.dump()}}}};
+                     {"function", {{"name", json_string(*fc, "name")}, {"arguments", args.dump()}}}};
         out.push_back(chunk(index, json{{"tool_calls", json::array({std::move(call)})}}));
       }
     }
