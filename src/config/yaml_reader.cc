@@ -283,7 +283,11 @@ bool YamlReader::read_file(const Fields& f, std::string_view key, std::string& o
     if (!in) why = errno != 0 ? std::strerror(errno) : "not readable";
   }
   if (!why.empty()) {
-    error(f.at(key), "cannot read " + quote(file) + ": " + why);
+    // A path that came from the environment is named by its reference
+    // (${VAR}), never by its value: the variable may hold a secret.
+    const YAML::Node* n = f.find(key);
+    const std::string raw = n && n->IsScalar() ? restore_env_references(n->Scalar(), env_refs_) : name;
+    error(f.at(key), "cannot read " + (raw != name ? quote(raw) : quote(file)) + ": " + why);
     return false;
   }
   out = file;
