@@ -237,24 +237,28 @@ Entitlements entitlements_of(const KeyRecord& k) {
   return e;
 }
 
-Entitlements entitlements_of(const TeamRecord& t) {
+namespace {
+
+// A team's or a user's rights: its models (no aliases of its own) and limits.
+template <class Record>
+Entitlements group_entitlements(Entitlements::Kind kind, const char* holder, const Record& r) {
   Entitlements e;
-  e.kind = Entitlements::Kind::team;
+  e.kind = kind;
   ModelSet allowed;
-  narrow(allowed, t.models);
+  narrow(allowed, r.models);
   e.models = reachable(allowed, {});
-  add_limits(e, "team", t.limits);
+  add_limits(e, holder, r.limits);
   return e;
 }
 
+}  // namespace
+
+Entitlements entitlements_of(const TeamRecord& t) {
+  return group_entitlements(Entitlements::Kind::team, "team", t);
+}
+
 Entitlements entitlements_of(const UserRecord& u) {
-  Entitlements e;
-  e.kind = Entitlements::Kind::user;
-  ModelSet allowed;
-  narrow(allowed, u.models);
-  e.models = reachable(allowed, {});
-  add_limits(e, "user", u.limits);
-  return e;
+  return group_entitlements(Entitlements::Kind::user, "user", u);
 }
 
 std::optional<ApiError> check_subset(const Entitlements& child, const Entitlements& parent) {
