@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <stdexcept>
 
 #include "accounting/budget_book.h"
 #include "storage/pg_store.h"
@@ -10,6 +11,171 @@
 #include "tollgate/store.h"
 
 namespace tollgate {
+namespace {
+
+// Length of the well-formed UTF-8 sequence at the start of s (RFC 3629:
+// no overlong forms, no surrogates, nothing above U+10FFFF); 0 if there is none.
+size_t utf8_sequence(std::string_view s) {
+  auto byte = [&](size_t i) { return i < s.size() ? static_cast<unsigned char>(s[i]) : 0u; };
+  auto cont = [&](size_t i, unsigned lo = 0x80, unsigned hi = 0xbf) { return byte(i) >= lo && byte(i) <= hi; };
+  const unsigned c = byte(0);
+  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
+  if (c == 0xe0) return cont(1, 0xa0) && cont(2) ? 3 : 0;
+  if ((c >= 0xe1 && c <= 0xec) || c == 0xee || c == 0xef) return cont(1) && cont(2) ? 3 : 0;
+  if (c == 0xed) return cont(1, 0x80, 0x9f) && cont(2) ? 3 : 0;
+  if (c == 0xf0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+  if (c >= 0xf1 && c <= 0xf3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  if (c == 0xf4) return cont(1, 0x80, 0x8f) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+      size_t j = i + 1;
+      while (j < s.size()) {
+        const auto d = static_cast<unsigned char>(s[j]);
+        if (d < 0x20 || d >= 0x80 || d == '"' || d == '\\') break;
+        ++j;
+      }
+      out.append(s.data() + i, j - i);
+      i = j;
+    } else if (c < 0x80) {
+      out.push_back('\\');
+      switch (c) {
+        case '"': out.push_back('"'); break;
+        case '\\': out.push_back('\\'); break;
+        case '\n': out.push_back('n'); break;
+        case '\r': out.push_back('r'); break;
+        case '\t': out.push_back('t'); break;
+        case '\b': out.push_back('b'); break;
+        case '\f': out.push_back('f'); break;
+        default: out.append("u00"), out.push_back(kHex[c >> 4]), out.push_back(kHex[c & 15]);
+      }
+      ++i;
+    } else if (size_t n = utf8_sequence(s.substr(i))) {
+      out.append(s.data() + i, n);
+      i += n;
+    } else {
+      out.append("\xef\xbf\xbd");  // U+FFFD for a byte that starts no UTF-8 sequence
+      ++i;
+    }
+  }
+  out.push_back('"');
+}
+
+}  // namespace
+
+std::string tags_json(const std::vector<std::string>& tags) {
+  if (tags.empty()) return "[]";
+  std::string out = "[";
+  for (const auto& t : tags) {
+    if (out.size() > 1) out.push_back(',');
+    append_json_string(out, t);
+  }
+  out.push_back(']');
+  return out;
+}
+
+std::string metadata_json(const nlohmann::json& metadata) {
+  if (metadata.is_object() && metadata.empty()) return "{}";
+  return metadata.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+SpendRowView view_of(const SpendRow& r, std::string_view tags, std::string_view metadata) {
+  SpendRowView v;
+  v.kind = r.kind;
+  v.request_id = r.request_id;
+  v.start_time = r.start_time;
+  v.end_time = r.end_time;
+  v.key_id = r.key_id;
+  v.key_alias = r.key_alias;
+  v.key_name = r.key_name;
+  v.team_id = r.team_id;
+  v.user_id = r.user_id;
+  v.end_user = r.end_user;
+  v.route = r.route;
+  v.requested_model = r.requested_model;
+  v.model_group = r.model_group;
+  v.deployment = r.deployment;
+  v.provider = r.provider;
+  v.api_base = r.api_base;
+  v.stream = r.stream;
+  v.status = r.status;
+  v.error_type = r.error_type;
+  v.reason = r.reason;
+  v.prompt_tokens = r.prompt_tokens;
+  v.completion_tokens = r.completion_tokens;
+  v.cached_tokens = r.cached_tokens;
+  v.reasoning_tokens = r.reasoning_tokens;
+  v.cost_usd = r.cost_usd;
+  v.latency_ms = r.latency_ms;
+  v.ttft_ms = r.ttft_ms;
+  v.overhead_ms = r.overhead_ms;
+  v.cache_hit = r.cache_hit;
+  v.tags_json = tags;
+  v.metadata_json = metadata;
+  return v;
+}
+
+SpendRow to_spend_row(const SpendRowView& v) {
+  SpendRow r;
+  r.kind = v.kind;
+  r.request_id = v.request_id;
+  r.start_time = v.start_time;
+  r.end_time = v.end_time;
+  r.key_id = v.key_id;
+  r.key_alias = v.key_alias;
+  r.key_name = v.key_name;
+  r.team_id = v.team_id;
+  r.user_id = v.user_id;
+  r.end_user = v.end_user;
+  r.route = v.route;
+  r.requested_model = v.requested_model;
+  r.model_group = v.model_group;
+  r.deployment = v.deployment;
+  r.provider = v.provider;
+  r.api_base = v.api_base;
+  r.stream = v.stream;
+  r.status = v.status;
+  r.error_type = v.error_type;
+  r.reason = v.reason;
+  r.prompt_tokens = v.prompt_tokens;
+  r.completion_tokens = v.completion_tokens;
+  r.cached_tokens = v.cached_tokens;
+  r.reasoning_tokens = v.reasoning_tokens;
+  r.cost_usd = v.cost_usd;
+  r.latency_ms = v.latency_ms;
+  r.ttft_ms = v.ttft_ms;
+  r.overhead_ms = v.overhead_ms;
+  r.cache_hit = v.cache_hit;
+  auto tags = nlohmann::json::parse(v.tags_json, nullptr, false);
+  if (!tags.is_array()) throw std::runtime_error("spend row: tags are not a JSON array");
+  for (const auto& t : tags) {
+    if (!t.is_string()) throw std::runtime_error("spend row: a tag is not a string");
+    r.tags.push_back(t.get<std::string>());
+  }
+  r.metadata = nlohmann::json::parse(v.metadata_json, nullptr, false);
+  if (r.metadata.is_discarded()) throw std::runtime_error("spend row: metadata is not JSON");
+  return r;
+}
+
+ShipResult Store::ship(const std::vector<SpendRow>& rows) {
+  std::vector<std::string> json;
+  json.reserve(2 * rows.size());
+  std::vector<SpendRowView> views;
+  views.reserve(rows.size());
+  for (const auto& r : rows) {
+    json.push_back(tags_json(r.tags));
+    json.push_back(metadata_json(r.metadata));
+    views.push_back(view_of(r, json[json.size() - 2], json.back()));
+  }
+  return ship(std::span<const SpendRowView>(views));
+}
 
 std::function<std::unique_ptr<Store>()> store_factory(const std::string& url) {
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {

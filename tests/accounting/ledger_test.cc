@@ -7,6 +7,7 @@
 
 #include "accounting/fake_store.h"
 #include "accounting/spend_row_testing.h"
+#include "accounting/spool_format1.h"
 
 namespace tollgate {
 namespace {
@@ -64,6 +65,30 @@ TEST(Ledger, EveryFieldOfBothKindsReachesTheStoreAndSurvivesTheSpool) {
   EXPECT_EQ(spend.size(), 3u);
   EXPECT_EQ(rejections.size(), 3u);
   for (const auto& r : rows) expect_same_row((r.kind == RowKind::spend ? spend : rejections).at(r.request_id), r);
+}
+
+TEST(Ledger, SpoolWrittenBeforeTheUpgradeShipsEveryRow) {
+  // An older gateway stopped with format 1 records unshipped; the new one
+  // appends format 2 records behind them. All of them ship, field for field.
+  ScratchDir dir;
+  {
+    Spool old(dir.path(), 64 << 20);
+    old.append({testing::format1_spend_record(), "not a spend row", testing::format1_rejection_record()});
+  }
+  auto db = std::make_shared<FakeDb>();
+  Ledger ledger(test_options(dir), fake_store_factory(db));
+  ASSERT_EQ(ledger.recovered_unshipped().size(), 2u);  // the bad record is skipped
+  expect_same_row(ledger.recovered_unshipped()[0], full_row(1));
+  expect_same_row(ledger.recovered_unshipped()[1], full_row(4, RowKind::rejection));
+  ASSERT_TRUE(ledger.record(full_row(2)));
+  ASSERT_TRUE(ledger.wait_shipped(kWait));
+  expect_same_row(db->spend().at("req-1"), full_row(1));
+  expect_same_row(db->spend().at("req-2"), full_row(2));
+  expect_same_row(db->rejections().at("req-4"), full_row(4, RowKind::rejection));
+  auto s = ledger.stats();
+  EXPECT_EQ(s.shipped, 3u);
+  EXPECT_EQ(s.skipped, 1u);
+  EXPECT_EQ(s.pending_rows, 0u);
 }
 
 TEST(Ledger, ConcurrentRecordersAllShipExactlyOnce) {

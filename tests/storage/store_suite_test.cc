@@ -2,8 +2,10 @@
 // PostgreSQL ($TOLLGATE_TEST_PG_URL, a fresh schema per test).
 
 #include <algorithm>
+#include <map>
 #include <thread>
 
+#include "storage/sql_values.h"
 #include "storage/store_fixture.h"
 
 namespace tollgate::testing {
@@ -652,6 +654,95 @@ TEST_P(StoreTest, FinanceViews) {
   auto mp = query("SELECT model_group, provider, spend_usd FROM spend_by_model_provider_daily WHERE day = '2024-06-01' ORDER BY 1");
   ASSERT_EQ(mp.size(), 2u);
   EXPECT_EQ(mp[1], (std::vector<std::string>{"gpt-4o", "openai", "2.5000000000"}));
+}
+
+TEST_P(StoreTest, LargeOverlappingBatchesKeepRollupsExact) {
+  // Batches as the ledger ships them (hundreds of rows, many groups, both
+  // kinds, text that needs escaping), the second overlapping the first as
+  // after a lost acknowledgement: every rollup equals its rows.
+  for (int k = 0; k < 5; ++k) {
+    const std::string id = "k" + std::to_string(k);
+    ASSERT_TRUE(store->insert_key(make_key(id, "", "t" + std::to_string(k % 2), "u" + std::to_string(k % 3)),
+                                  audit("a" + id, "key.generate", id)));
+  }
+  std::vector<SpendRow> rows;
+  std::map<std::pair<std::string, std::string>, std::pair<int64_t, int64_t>> by_day_key;  // requests, units
+  std::map<std::string, int64_t> key_units, end_user_units;
+  int spend_rows = 0;
+  for (int i = 0; i < 1100; ++i) {
+    const int k = i % 5;
+    const std::string cost = "0.00000" + std::to_string(10000 + i);
+    SpendRow r = spend_row("row-" + std::to_string(i), utc(2024, 5, 1 + i % 3, i % 24), cost, "k" + std::to_string(k),
+                           "t" + std::to_string(k % 2), "u" + std::to_string(k % 3), "end\tuser\\" + std::to_string(i % 7));
+    r.key_alias = "tab\there\nnewline\\back";
+    r.tags = {"t\t" + std::to_string(i % 4)};
+    r.metadata = {{"line", "a\nb\\c"}};
+    if (i % 11 == 0) r.ttft_ms.reset();
+    if (i % 13 == 0) r.kind = RowKind::rejection;
+    rows.push_back(r);
+    if (r.kind == RowKind::rejection) continue;
+    ++spend_rows;
+    const int64_t units = storage::parse_money(cost);
+    auto& d = by_day_key[{storage::format_day(r.start_time), r.key_id}];
+    d.first += 1;
+    d.second += units;
+    key_units[r.key_id] += units;
+    end_user_units[r.end_user] += units;
+  }
+  const std::vector<SpendRow> first(rows.begin(), rows.begin() + 700);
+  const std::vector<SpendRow> second(rows.begin() + 400, rows.end());
+  ShipResult a = store->ship(first);
+  EXPECT_EQ(a.inserted, 700);
+  ShipResult b = store->ship(second);
+  EXPECT_EQ(b.inserted, 400);
+  EXPECT_EQ(b.duplicates, 300);
+
+  SpendQuery all;
+  all.limit = 5000;
+  auto logs = store->spend_logs(all);
+  ASSERT_EQ(logs.size(), static_cast<size_t>(spend_rows));
+  auto rejected = store->rejections(all);
+  EXPECT_EQ(logs.size() + rejected.size(), rows.size());
+  for (const auto& r : logs) {
+    EXPECT_EQ(r.key_alias, "tab\there\nnewline\\back");
+    EXPECT_EQ(r.metadata, (nlohmann::json{{"line", "a\nb\\c"}}));
+    ASSERT_EQ(r.tags.size(), 1u);
+    EXPECT_EQ(r.tags[0].substr(0, 2), "t\t");
+  }
+  auto view = query("SELECT CAST(day AS TEXT), key_id, requests, spend_usd FROM spend_by_key_daily ORDER BY 1, 2");
+  ASSERT_EQ(view.size(), by_day_key.size());
+  size_t i = 0;
+  for (const auto& [k, d] : by_day_key) {
+    EXPECT_EQ(view[i], (std::vector<std::string>{k.first, k.second, std::to_string(d.first),
+                                                 storage::format_money(d.second)}));
+    ++i;
+  }
+  for (const auto& [id, units] : key_units) {
+    EXPECT_EQ(store->spend_report(ReportQuery{ReportGroup::key, utc(2024, 5, 1), utc(2024, 5, 4), "", id})[0].cost_usd,
+              storage::format_money(units));
+    EXPECT_DOUBLE_EQ(store->find_key(id)->spend, storage::money_to_double(units)) << id;
+  }
+  for (const auto& [id, units] : end_user_units) {
+    auto e = store->find_end_user(id);
+    ASSERT_TRUE(e) << id;
+    EXPECT_DOUBLE_EQ(e->spend, storage::money_to_double(units)) << id;
+  }
+}
+
+TEST_P(StoreTest, TextWithNulShips) {
+  // PostgreSQL text ends at a NUL (as a bound parameter always did there):
+  // two end users that differ only after it are one there, and a batch
+  // holding both must still ship.
+  std::vector<SpendRow> rows{spend_row("n1", utc(2024, 5, 1), "0.1", "", "", "", std::string("a\0b", 3)),
+                             spend_row("n2", utc(2024, 5, 1), "0.2", "", "", "", std::string("a\0c", 3))};
+  ASSERT_EQ(store->ship(rows).inserted, 2);
+  if (GetParam() == "postgresql") {
+    EXPECT_DOUBLE_EQ(store->find_end_user("a")->spend, 0.3);
+  } else {
+    EXPECT_DOUBLE_EQ(store->find_end_user(std::string("a\0b", 3))->spend, 0.1);
+    EXPECT_DOUBLE_EQ(store->find_end_user(std::string("a\0c", 3))->spend, 0.2);
+  }
+  EXPECT_EQ(store->ship(rows).duplicates, 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgresql"),
