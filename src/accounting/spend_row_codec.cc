@@ -4,6 +4,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "accounting/json_text.h"
+
 namespace tollgate {
 namespace {
 
@@ -94,33 +96,6 @@ class Reader {
   std::string_view in_;
   size_t pos_ = 0;
 };
-
-// Accepts exactly a JSON array of strings, without building it.
-class TagsShape : public json::json_sax_t {
- public:
-  bool null() override { return false; }
-  bool boolean(bool) override { return false; }
-  bool number_integer(number_integer_t) override { return false; }
-  bool number_unsigned(number_unsigned_t) override { return false; }
-  bool number_float(number_float_t, const string_t&) override { return false; }
-  bool string(string_t&) override { return depth_ == 1; }
-  bool binary(binary_t&) override { return false; }
-  bool start_object(std::size_t) override { return false; }
-  bool key(string_t&) override { return false; }
-  bool end_object() override { return false; }
-  bool start_array(std::size_t) override { return ++depth_ == 1; }
-  bool end_array() override { return --depth_ == 0; }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
-
- private:
-  int depth_ = 0;
-};
-
-bool tags_shape(std::string_view text) {
-  if (text == "[]") return true;
-  TagsShape shape;
-  return json::sax_parse(text, &shape);
-}
 
 // ---- format 1 (MessagePack), read only ----
 
@@ -295,8 +270,8 @@ SpendRowView view_spend_row(std::string_view payload) {
   if (!r.done()) bad("bytes after the last field");
   // The shipper hands these to the database as they are: check them here,
   // so that a bad record is skipped instead of failing its batch forever.
-  if (!tags_shape(v.tags_json)) bad("tags are not a JSON array of strings");
-  if (v.metadata_json != "{}" && !json::accept(v.metadata_json)) bad("metadata is not JSON");
+  if (!is_json_string_array(v.tags_json)) bad("tags are not a JSON array of strings");
+  if (v.metadata_json != "{}" && !is_json(v.metadata_json)) bad("metadata is not JSON");
   return v;
 }
 

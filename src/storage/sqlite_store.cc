@@ -36,7 +36,7 @@ SqliteStore::SqliteStore(const std::string& path) {
 
 SqliteStore::~SqliteStore() {
   for (auto& [sql, st] : statements_) sqlite3_finalize(st.stmt);
-  for (sqlite3_stmt* stmt : insert_ledger_) sqlite3_finalize(stmt);
+  for (sqlite3_stmt* stmt : ledger_) sqlite3_finalize(stmt);
   sqlite3_close(db_);
 }
 
@@ -148,79 +148,6 @@ void SqliteStore::transaction(TxMode mode, const std::function<void()>& fn) {
   } catch (...) {
     if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
-  }
-}
-
-void SqliteStore::insert_ledger_rows(LedgerTable table, std::span<const SpendRowView* const> rows,
-                                     std::span<const int64_t> costs, std::vector<char>& inserted) {
-  // One prepared single-row INSERT, bound by index, stepped once per row:
-  // inside the batch's transaction that is SQLite's fastest way in, and
-  // each step says whether its row was new.
-  sqlite3_stmt*& stmt = insert_ledger_[table == LedgerTable::spend_logs ? 0 : 1];
-  if (!stmt) {
-    const std::string sql = std::string("INSERT INTO ") + table_name(table) + " (" + kLedgerColumns + ") VALUES (" +
-                            placeholders(1, kLedgerColumnCount) + ") ON CONFLICT (request_id) DO NOTHING";
-    int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
-                                nullptr);
-    if (rc != SQLITE_OK) {
-      stmt = nullptr;
-      fail(rc, "prepare");
-    }
-  }
-  struct Reset {
-    sqlite3_stmt* s;
-    ~Reset() { sqlite3_reset(s); }
-  };
-  auto text = [&](int index, std::string_view v) {
-    // A null pointer would bind NULL; every ledger text column is NOT NULL.
-    return sqlite3_bind_text(stmt, index, v.data() ? v.data() : "", static_cast<int>(v.size()), SQLITE_STATIC);
-  };
-  inserted.assign(rows.size(), 0);
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const SpendRowView& r = *rows[i];
-    char start[kTimeTextMax], end[kTimeTextMax];
-    const auto start_len = static_cast<int>(format_time(r.start_time, start));
-    const auto end_len = static_cast<int>(format_time(r.end_time, end));
-    Reset reset{stmt};
-    int rc = SQLITE_OK;
-    auto bind = [&](int result) {
-      if (rc == SQLITE_OK) rc = result;
-    };
-    bind(text(1, r.request_id));
-    bind(sqlite3_bind_text(stmt, 2, start, start_len, SQLITE_STATIC));
-    bind(sqlite3_bind_text(stmt, 3, end, end_len, SQLITE_STATIC));
-    bind(text(4, r.key_id));
-    bind(text(5, r.key_alias));
-    bind(text(6, r.key_name));
-    bind(text(7, r.team_id));
-    bind(text(8, r.user_id));
-    bind(text(9, r.end_user));
-    bind(text(10, r.route));
-    bind(text(11, r.requested_model));
-    bind(text(12, r.model_group));
-    bind(text(13, r.deployment));
-    bind(text(14, r.provider));
-    bind(text(15, r.api_base));
-    bind(sqlite3_bind_int64(stmt, 16, r.stream ? 1 : 0));
-    bind(sqlite3_bind_int64(stmt, 17, r.status));
-    bind(text(18, r.error_type));
-    bind(text(19, r.reason));
-    bind(sqlite3_bind_int64(stmt, 20, r.prompt_tokens));
-    bind(sqlite3_bind_int64(stmt, 21, r.completion_tokens));
-    bind(sqlite3_bind_int64(stmt, 22, r.cached_tokens));
-    bind(sqlite3_bind_int64(stmt, 23, r.reasoning_tokens));
-    bind(sqlite3_bind_int64(stmt, 24, costs[i]));
-    bind(sqlite3_bind_int64(stmt, 25, r.latency_ms));
-    bind(r.ttft_ms ? sqlite3_bind_int64(stmt, 26, *r.ttft_ms) : sqlite3_bind_null(stmt, 26));
-    bind(sqlite3_bind_int64(stmt, 27, r.overhead_ms));
-    bind(sqlite3_bind_int64(stmt, 28, r.cache_hit ? 1 : 0));
-    bind(text(29, r.tags_json));
-    bind(text(30, r.metadata_json));
-    if (rc != SQLITE_OK) fail(rc, "bind");
-    const int64_t before = sqlite3_total_changes64(db_);
-    rc = sqlite3_step(stmt);
-    if (rc != SQLITE_DONE) fail(rc, "step");
-    inserted[i] = sqlite3_total_changes64(db_) != before ? 1 : 0;
   }
 }
 

@@ -31,8 +31,10 @@ class SqliteStore : public SqlStore {
   SqlParam money_param(int64_t units) const override { return units; }
   int64_t money_value(const std::string& stored) const override { return stored.empty() ? 0 : std::stoll(stored); }
   std::string day_expr(const std::string& column) const override { return "substr(" + column + ", 1, 10)"; }
+  // sqlite_ledger.cc: prepared statements bound by index.
   void insert_ledger_rows(LedgerTable table, std::span<const SpendRowView* const> rows,
                           std::span<const int64_t> costs, std::vector<char>& inserted) override;
+  void add_ledger_totals(const LedgerTotals& totals) override;
 
  private:
   struct Statement {
@@ -48,8 +50,11 @@ class SqliteStore : public SqlStore {
 
   sqlite3* db_ = nullptr;
   std::map<std::string, Statement, std::less<>> statements_;
-  // The ledger's single-row INSERTs, prepared once per connection.
-  sqlite3_stmt* insert_ledger_[2] = {nullptr, nullptr};
+  // The ledger's statements, prepared once per connection (sqlite_ledger.cc).
+  enum LedgerStatement { kInsertSpend, kInsertSpendChunk, kInsertRejected, kInsertRejectedChunk, kAddDay, kAddKey,
+                         kAddTeam, kAddUser, kAddEndUser, kLedgerStatements };
+  sqlite3_stmt* ledger_statement(LedgerStatement which);
+  sqlite3_stmt* ledger_[kLedgerStatements] = {};
 };
 
 }  // namespace tollgate::storage

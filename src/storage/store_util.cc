@@ -5,70 +5,13 @@
 #include <stdexcept>
 
 #include "accounting/budget_book.h"
+#include "accounting/json_text.h"
 #include "storage/pg_store.h"
 #include "storage/sql_values.h"
 #include "storage/sqlite_store.h"
 #include "tollgate/store.h"
 
 namespace tollgate {
-namespace {
-
-// Length of the well-formed UTF-8 sequence at the start of s (RFC 3629:
-// no overlong forms, no surrogates, nothing above U+10FFFF); 0 if there is none.
-size_t utf8_sequence(std::string_view s) {
-  auto byte = [&](size_t i) { return i < s.size() ? static_cast<unsigned char>(s[i]) : 0u; };
-  auto cont = [&](size_t i, unsigned lo = 0x80, unsigned hi = 0xbf) { return byte(i) >= lo && byte(i) <= hi; };
-  const unsigned c = byte(0);
-  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
-  if (c == 0xe0) return cont(1, 0xa0) && cont(2) ? 3 : 0;
-  if ((c >= 0xe1 && c <= 0xec) || c == 0xee || c == 0xef) return cont(1) && cont(2) ? 3 : 0;
-  if (c == 0xed) return cont(1, 0x80, 0x9f) && cont(2) ? 3 : 0;
-  if (c == 0xf0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
-  if (c >= 0xf1 && c <= 0xf3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
-  if (c == 0xf4) return cont(1, 0x80, 0x8f) && cont(2) && cont(3) ? 4 : 0;
-  return 0;
-}
-
-void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-      size_t j = i + 1;
-      while (j < s.size()) {
-        const auto d = static_cast<unsigned char>(s[j]);
-        if (d < 0x20 || d >= 0x80 || d == '"' || d == '\\') break;
-        ++j;
-      }
-      out.append(s.data() + i, j - i);
-      i = j;
-    } else if (c < 0x80) {
-      out.push_back('\\');
-      switch (c) {
-        case '"': out.push_back('"'); break;
-        case '\\': out.push_back('\\'); break;
-        case '\n': out.push_back('n'); break;
-        case '\r': out.push_back('r'); break;
-        case '\t': out.push_back('t'); break;
-        case '\b': out.push_back('b'); break;
-        case '\f': out.push_back('f'); break;
-        default: out.append("u00"), out.push_back(kHex[c >> 4]), out.push_back(kHex[c & 15]);
-      }
-      ++i;
-    } else if (size_t n = utf8_sequence(s.substr(i))) {
-      out.append(s.data() + i, n);
-      i += n;
-    } else {
-      out.append("\xef\xbf\xbd");  // U+FFFD for a byte that starts no UTF-8 sequence
-      ++i;
-    }
-  }
-  out.push_back('"');
-}
-
-}  // namespace
 
 std::string tags_json(const std::vector<std::string>& tags) {
   if (tags.empty()) return "[]";

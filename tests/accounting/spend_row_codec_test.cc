@@ -9,6 +9,8 @@ namespace tollgate {
 namespace {
 
 using testing::expect_same_row;
+using testing::format1_rejection_record;
+using testing::format1_spend_record;
 using testing::full_row;
 
 TEST(SpoolRowCodec, SpendRowRoundTripsEveryField) {

@@ -6,11 +6,13 @@
 // decode accepts too, with the same fields (the stores can read back what
 // they were given); a decoded row re-encodes to a format 2 record that
 // views and decodes to the same row; a format 1 record that decodes can be
-// upgraded (encode, then view), as the shipper does.
+// upgraded (encode, then view), as the shipper does. The JSON checks the
+// view makes agree with nlohmann::json on the whole input as JSON text.
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "accounting/json_text.h"
 #include "accounting/spend_row_codec.h"
 #include "fuzz_support.h"
 
@@ -54,6 +56,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const bool quiet = tollgate::fuzz::quiet_logs();
   (void)quiet;
   const std::string payload(reinterpret_cast<const char*>(data), size);
+
+  FUZZ_CHECK(tollgate::is_json(payload) == nlohmann::json::accept(payload), "is_json disagrees with nlohmann");
+  {
+    const auto j = nlohmann::json::parse(payload, nullptr, false);
+    bool strings = j.is_array();
+    for (std::size_t i = 0; strings && i < j.size(); ++i) strings = j[i].is_string();
+    FUZZ_CHECK(tollgate::is_json_string_array(payload) == strings, "is_json_string_array disagrees with nlohmann");
+  }
 
   bool viewed = false;
   SpendRowView view;
