@@ -1,5 +1,10 @@
 #include "accounting/json_text.h"
 
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+
 namespace tollgate {
 namespace {
 
@@ -109,6 +114,7 @@ class Scanner {
   }
 
   bool number() {
+    const std::size_t start = i_;
     if (s_[i_] == '-') ++i_;
     if (at_end()) return false;
     if (s_[i_] == '0') {
@@ -120,12 +126,54 @@ class Scanner {
       ++i_;
       if (!digits()) return false;
     }
+    bool exponent = false;
     if (!at_end() && (s_[i_] == 'e' || s_[i_] == 'E')) {
+      exponent = true;
       ++i_;
       if (!at_end() && (s_[i_] == '+' || s_[i_] == '-')) ++i_;
       if (!digits()) return false;
     }
-    return true;
+    // Fewer than 309 digits and no exponent cannot reach DBL_MAX.
+    if (!exponent && i_ - start < 300) return true;
+    return finite_as_double(s_.substr(start, i_ - start));
+  }
+
+  // nlohmann::json refuses a number whose double is infinite ("number
+  // overflow", 1e400 or 400 digits) and reads one too small for a double as
+  // 0 or a subnormal; the stores read tags and metadata back with it.
+  static bool finite_as_double(std::string_view token) {
+    double d = 0;
+    const auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), d);
+    if (ec == std::errc() && end == token.data() + token.size()) return std::isfinite(d);
+    // Out of range: too large, or too small (accepted). The sign of the
+    // decimal exponent of the first significant digit tells which.
+    std::size_t i = token[0] == '-' ? 1 : 0;
+    int64_t magnitude = 0;
+    std::size_t int_digits = 0;
+    while (i < token.size() && token[i] >= '0' && token[i] <= '9') ++i, ++int_digits;
+    const bool int_zero = int_digits == 1 && token[i - 1] == '0';
+    if (!int_zero) {
+      magnitude = static_cast<int64_t>(int_digits) - 1;
+    } else {
+      magnitude = -1;
+      if (i < token.size() && token[i] == '.') {
+        std::size_t k = i + 1;
+        while (k < token.size() && token[k] == '0') ++k;
+        if (k == token.size() || token[k] < '1' || token[k] > '9') return true;  // zero
+        magnitude = -static_cast<int64_t>(k - i);
+      } else {
+        return true;  // zero
+      }
+    }
+    while (i < token.size() && token[i] != 'e' && token[i] != 'E') ++i;
+    int64_t exp = 0;
+    bool negative = false;
+    if (i < token.size()) {
+      ++i;
+      if (token[i] == '+' || token[i] == '-') negative = token[i++] == '-';
+      for (; i < token.size(); ++i) exp = std::min<int64_t>(exp * 10 + (token[i] - '0'), int64_t{1} << 40);
+    }
+    return magnitude + (negative ? -exp : exp) < 0;
   }
 
   // Four hex digits at i_ (after "\u"), as a code unit; -1 if they are not.

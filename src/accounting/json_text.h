@@ -3,7 +3,9 @@
 // carries to the database. The checks accept exactly what
 // nlohmann::json::accept does (RFC 8259; strings are UTF-8 and control
 // characters escaped; a \u escape of a surrogate is a high one followed by
-// a low one), without allocating. Pure functions, thread-safe.
+// a low one; no number whose double would be infinite), except a leading
+// UTF-8 byte order mark, which nlohmann skips and PostgreSQL refuses. They
+// build no tree. Pure functions, thread-safe.
 
 #include <cstddef>
 #include <string>

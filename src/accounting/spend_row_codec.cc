@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "accounting/json_text.h"
+#include "storage/sql_values.h"
 
 namespace tollgate {
 namespace {
@@ -272,6 +273,11 @@ SpendRowView view_spend_row(std::string_view payload) {
   // so that a bad record is skipped instead of failing its batch forever.
   if (!is_json_string_array(v.tags_json)) bad("tags are not a JSON array of strings");
   if (v.metadata_json != "{}" && !is_json(v.metadata_json)) bad("metadata is not JSON");
+  try {
+    (void)storage::parse_money(v.cost_usd);
+  } catch (const StoreError&) {
+    bad("cost is not a decimal amount the stores can hold");
+  }
   return v;
 }
 

@@ -43,8 +43,10 @@ SpendRow decode_spend_row(std::string_view payload);
 bool is_current_spend_row(std::string_view payload);
 
 // Format 2 only, in place: the view's text fields point into `payload`.
-// Checks the framing and that tags and metadata are JSON, so what it
-// accepts the stores take. Throws std::runtime_error otherwise.
+// Checks the framing, that tags and metadata are JSON and that cost_usd is
+// a decimal amount within the stores' range, so what it accepts the stores
+// take (a record they could never take would hold up every row behind it).
+// Throws std::runtime_error otherwise.
 SpendRowView view_spend_row(std::string_view payload);
 
 }  // namespace tollgate

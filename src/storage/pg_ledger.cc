@@ -131,6 +131,8 @@ class ArrayParam {
 
 }  // namespace
 
+std::string_view PgStore::stored_text(std::string_view s) const { return pg_text(s); }
+
 bool PgStore::copy_ledger_rows(LedgerTable table, std::span<const SpendRowView* const> rows,
                                std::span<const int64_t> costs) {
   pqxx::dbtransaction* outer = conn_->tx;

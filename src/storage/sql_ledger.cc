@@ -140,8 +140,16 @@ void SqlStore::insert_ledger_rows(LedgerTable table, std::span<const SpendRowVie
     sql += " ON CONFLICT (request_id) DO NOTHING RETURNING request_id";
     for (const auto& row : exec(sql, p.v).rows) returned.insert(*row[0]);
   }
+  // Each id returned marks one row: the first one stored under it. Two
+  // distinct ids can be one id in the database (stored_text), and then only
+  // the first was inserted; the others were skipped as duplicates.
   inserted.assign(rows.size(), 0);
-  for (std::size_t i = 0; i < rows.size(); ++i) inserted[i] = returned.count(rows[i]->request_id) ? 1 : 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    auto it = returned.find(stored_text(rows[i]->request_id));
+    if (it == returned.end()) continue;
+    returned.erase(it);
+    inserted[i] = 1;
+  }
 }
 
 void SqlStore::add_ledger_totals(const LedgerTotals& totals) {

@@ -94,6 +94,11 @@ class SqlStore : public Store {
   static const char* const kLedgerColumns;
   static constexpr int kLedgerColumnCount = 30;
 
+  // The text a TEXT column keeps of s: every byte by default; PostgreSQL's
+  // ends at the first NUL (PgStore). Rows are matched to the request_ids an
+  // INSERT returns through it.
+  virtual std::string_view stored_text(std::string_view s) const { return s; }
+
   // Inserts the rows (distinct request_ids, ascending) into the table,
   // skipping each whose request_id is already there; inserted[i] (sized
   // like rows) becomes 1 for each row that is new. costs[i] is rows[i]'s

@@ -100,8 +100,11 @@ int64_t parse_money(std::string_view decimal) {
   }
   if (!any || i != decimal.size()) throw bad();
   for (int k = std::min(frac_digits, 10); k < 10; ++k) frac *= 10;
-  int64_t units = static_cast<int64_t>(whole) * kUnitsPerUsd + frac + (round_up ? 1 : 0);
-  return negative ? -units : units;
+  // Whole USD fit (checked above), but with the fraction and the rounding
+  // the sum can pass INT64_MAX ("922337203.9"): refuse it, never wrap.
+  const __int128 units = whole * kUnitsPerUsd + frac + (round_up ? 1 : 0);
+  if (units > INT64_MAX) throw bad();
+  return negative ? -static_cast<int64_t>(units) : static_cast<int64_t>(units);
 }
 
 std::size_t format_money(int64_t units, char* out) {

@@ -136,15 +136,16 @@ TEST(SpoolRowCodec, RejectsGarbage) {
 
 TEST(SpoolRowCodec, RejectsTagsAndMetadataTheStoresCouldNotReadBack) {
   auto with = [](std::string_view tags, std::string_view metadata) {
-    SpendRowView v = view_spend_row(encode_spend_row(SpendRow{}));
-    SpendRow r = to_spend_row(v);
     // Re-encode by hand: the encoder itself never writes these.
-    std::string p = encode_spend_row(r);
+    std::string p = encode_spend_row(SpendRow{});
     p.resize(p.size() - 6);  // drop "[]" and "{}" with their lengths (1 byte each)
-    p.push_back(static_cast<char>(tags.size()));
-    p.append(tags);
-    p.push_back(static_cast<char>(metadata.size()));
-    p.append(metadata);
+    for (std::string_view text : {tags, metadata}) {
+      for (uint64_t n = text.size(); ; n >>= 7) {  // LEB128 length
+        p.push_back(static_cast<char>(n < 0x80 ? n : (n & 0x7f) | 0x80));
+        if (n < 0x80) break;
+      }
+      p.append(text);
+    }
     return p;
   };
   EXPECT_NO_THROW(view_spend_row(with("[]", "{}")));
@@ -155,6 +156,30 @@ TEST(SpoolRowCodec, RejectsTagsAndMetadataTheStoresCouldNotReadBack) {
   EXPECT_THROW(view_spend_row(with("[\"a\"", "{}")), std::runtime_error);
   EXPECT_THROW(view_spend_row(with("[]", "{")), std::runtime_error);
   EXPECT_THROW(view_spend_row(with("[]", "")), std::runtime_error);
+  // What nlohmann::json (which reads them back) refuses: a number whose
+  // double is infinite. One too small for a double reads as 0 and is fine.
+  EXPECT_THROW(view_spend_row(with("[]", "1e400")), std::runtime_error);
+  EXPECT_THROW(view_spend_row(with("[]", "{\"a\":[-1.5E+309]}")), std::runtime_error);
+  EXPECT_THROW(view_spend_row(with("[]", std::string(310, '9'))), std::runtime_error);
+  EXPECT_NO_THROW(view_spend_row(with("[]", std::string(300, '9'))));
+  EXPECT_NO_THROW(view_spend_row(with("[]", "[1e-400,0.0000e99999,1.7976931348623157e308,18446744073709551616]")));
+  // A byte order mark, which nlohmann skips and PostgreSQL refuses.
+  EXPECT_THROW(view_spend_row(with("\xef\xbb\xbf[]", "{}")), std::runtime_error);
+  EXPECT_THROW(view_spend_row(with("[]", "\xef\xbb\xbf{}")), std::runtime_error);
+}
+
+TEST(SpoolRowCodec, RejectsACostTheStoresCannotHold) {
+  // The shipper skips such a record instead of failing its batch forever.
+  for (const char* cost : {"", "abc", "1e5", "0x10", "922337204", "922337203.9999999999"}) {
+    SpendRow r = full_row(1);
+    r.cost_usd = cost;
+    const std::string p = encode_spend_row(r);
+    EXPECT_THROW(view_spend_row(p), std::runtime_error) << cost;
+    EXPECT_THROW(decode_spend_row(p), std::runtime_error) << cost;
+  }
+  SpendRow r = full_row(1);
+  r.cost_usd = "-0.5";
+  EXPECT_EQ(view_spend_row(encode_spend_row(r)).cost_usd, "-0.5");
 }
 
 }  // namespace

@@ -7,7 +7,8 @@
 // they were given); a decoded row re-encodes to a format 2 record that
 // views and decodes to the same row; a format 1 record that decodes can be
 // upgraded (encode, then view), as the shipper does. The JSON checks the
-// view makes agree with nlohmann::json on the whole input as JSON text.
+// view makes agree with nlohmann::json on the whole input as JSON text
+// (except a leading byte order mark, which they refuse).
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -57,10 +58,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)quiet;
   const std::string payload(reinterpret_cast<const char*>(data), size);
 
-  FUZZ_CHECK(tollgate::is_json(payload) == nlohmann::json::accept(payload), "is_json disagrees with nlohmann");
+  // nlohmann skips a leading UTF-8 byte order mark, which the checks (and
+  // PostgreSQL) refuse.
+  const bool bom = payload.starts_with("\xef\xbb\xbf");
+  FUZZ_CHECK(tollgate::is_json(payload) == (!bom && nlohmann::json::accept(payload)), "is_json disagrees with nlohmann");
   {
     const auto j = nlohmann::json::parse(payload, nullptr, false);
-    bool strings = j.is_array();
+    bool strings = !bom && j.is_array();
     for (std::size_t i = 0; strings && i < j.size(); ++i) strings = j[i].is_string();
     FUZZ_CHECK(tollgate::is_json_string_array(payload) == strings, "is_json_string_array disagrees with nlohmann");
   }
