@@ -4,8 +4,10 @@
 // nlohmann::json::accept does (RFC 8259; strings are UTF-8 and control
 // characters escaped; a \u escape of a surrogate is a high one followed by
 // a low one; no number whose double would be infinite), except a leading
-// UTF-8 byte order mark, which nlohmann skips and PostgreSQL refuses. They
-// build no tree. Pure functions, thread-safe.
+// UTF-8 byte order mark (nlohmann skips it, PostgreSQL refuses it) and a
+// NUL byte after the value (nlohmann reads it as the end of the text; a
+// database would keep or cut what follows). They build no tree. Pure
+// functions, thread-safe.
 
 #include <cstddef>
 #include <string>

@@ -98,6 +98,16 @@ class Reader {
   size_t pos_ = 0;
 };
 
+// A cost the stores cannot hold would fail its batch forever, holding up
+// every row behind it: such a record is undecodable, in either format.
+void check_cost(std::string_view cost) {
+  try {
+    (void)storage::parse_money(cost);
+  } catch (const StoreError&) {
+    bad("cost is not a decimal amount the stores can hold");
+  }
+}
+
 // ---- format 1 (MessagePack), read only ----
 
 // Strings are stored as MessagePack bin, not str, so that they come back as
@@ -181,6 +191,7 @@ SpendRow decode_v1(std::string_view payload) {
   num("cached_tokens", r.cached_tokens);
   num("reasoning_tokens", r.reasoning_tokens);
   str("cost_usd", r.cost_usd);
+  check_cost(r.cost_usd);
   num("latency_ms", r.latency_ms);
   if (auto it = j.find("ttft_ms"); it != j.end() && !it->is_null()) r.ttft_ms = integer(*it);
   num("overhead_ms", r.overhead_ms);
@@ -273,11 +284,7 @@ SpendRowView view_spend_row(std::string_view payload) {
   // so that a bad record is skipped instead of failing its batch forever.
   if (!is_json_string_array(v.tags_json)) bad("tags are not a JSON array of strings");
   if (v.metadata_json != "{}" && !is_json(v.metadata_json)) bad("metadata is not JSON");
-  try {
-    (void)storage::parse_money(v.cost_usd);
-  } catch (const StoreError&) {
-    bad("cost is not a decimal amount the stores can hold");
-  }
+  check_cost(v.cost_usd);
   return v;
 }
 

@@ -35,7 +35,8 @@ namespace tollgate {
 std::string encode_spend_row(const SpendRow& row);
 
 // Either format. Throws std::runtime_error when the payload is not a spend
-// row record (or its tags or metadata are not the JSON they must be).
+// row record (or its tags or metadata are not the JSON they must be, or its
+// cost is not a decimal amount the stores can hold).
 SpendRow decode_spend_row(std::string_view payload);
 
 // True when the payload is in format 2 (view_spend_row reads it); a format

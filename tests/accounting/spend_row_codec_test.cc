@@ -166,6 +166,11 @@ TEST(SpoolRowCodec, RejectsTagsAndMetadataTheStoresCouldNotReadBack) {
   // A byte order mark, which nlohmann skips and PostgreSQL refuses.
   EXPECT_THROW(view_spend_row(with("\xef\xbb\xbf[]", "{}")), std::runtime_error);
   EXPECT_THROW(view_spend_row(with("[]", "\xef\xbb\xbf{}")), std::runtime_error);
+  // A NUL after the value, which nlohmann reads as the end of the text
+  // (found by fuzz_spend_row_codec, corpus: crash-json-nul-ends-nlohmann).
+  EXPECT_THROW(view_spend_row(with("[]", std::string_view("2\0x", 3))), std::runtime_error);
+  EXPECT_THROW(view_spend_row(with(std::string_view("[]\0", 3), "{}")), std::runtime_error);
+  EXPECT_THROW(view_spend_row(with("[]", std::string_view("{\"a\0\":1}", 8))), std::runtime_error);
 }
 
 TEST(SpoolRowCodec, RejectsACostTheStoresCannotHold) {
@@ -180,6 +185,29 @@ TEST(SpoolRowCodec, RejectsACostTheStoresCannotHold) {
   SpendRow r = full_row(1);
   r.cost_usd = "-0.5";
   EXPECT_EQ(view_spend_row(encode_spend_row(r)).cost_usd, "-0.5");
+}
+
+TEST(SpoolRowCodec, MetadataKeysThatAreNotUtf8BecomeUFFFDAndTheLastOneWins) {
+  // Only a format 1 record can hold such keys (found by fuzz_spend_row_codec,
+  // corpus: crash-v1-metadata-keys-not-utf8). Upgraded, each becomes U+FFFD;
+  // two that collide are one key, the last one winning as in PostgreSQL's
+  // jsonb. The record still ships (before format 2 it failed its batch).
+  SpendRow r = full_row(1);
+  r.metadata = {{"\x91", 1}, {"\xcb", 2}, {"ok", 3}};
+  const std::string p = encode_spend_row(r);
+  const SpendRowView v = view_spend_row(p);
+  EXPECT_EQ(nlohmann::json::parse(v.metadata_json), (nlohmann::json{{"\xef\xbf\xbd", 2}, {"ok", 3}}));
+}
+
+TEST(SpoolRowCodec, Format1RecordWithACostTheStoresCannotHoldIsUndecodable) {
+  // Found by fuzz_spend_row_codec (corpus: crash-v1-cost-not-decimal): a
+  // format 1 record decoded, then failed the shipper's upgrade to format 2.
+  // Both formats now refuse it alike, so recovery and shipping agree.
+  std::string record = format1_spend_record();
+  const auto at = record.find("0.0000123400");
+  ASSERT_NE(at, std::string::npos);
+  record.replace(at, 12, "0.000012340'");
+  EXPECT_THROW(decode_spend_row(record), std::runtime_error);
 }
 
 }  // namespace
