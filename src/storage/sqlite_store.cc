@@ -13,6 +13,15 @@ constexpr std::size_t kMaxCachedStatements = 128;
 }  // namespace
 
 SqliteStore::SqliteStore(const std::string& path) {
+  // A statement that can fail after changing some rows (the ledger's
+  // multi-row INSERT, sqlite_ledger.cc) keeps a journal to undo just
+  // itself. Past 64 KiB (the default) SQLite spills it to a temp file: a
+  // 32-row chunk did, and that write traffic cost the SQLite ledger a third
+  // of its time. Up to 4 MiB now stays in memory. Process-wide, and only
+  // possible before SQLite initializes, hence before the first open (if
+  // something opened SQLite earlier this fails harmlessly: only speed).
+  static const int configured = sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 4 << 20);
+  (void)configured;
   int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                            nullptr);
   if (rc != SQLITE_OK) {
