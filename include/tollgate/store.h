@@ -17,8 +17,10 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -154,6 +156,45 @@ struct SpendRow {
   nlohmann::json metadata = nlohmann::json::object();
 };
 
+// A spend row as the ledger ships it: read in place from a spool record
+// (accounting/spend_row_codec.h), without copies. The text fields point into
+// memory the caller keeps alive for the duration of Store::ship; tags and
+// metadata are already JSON text (tags_json() and metadata_json() below), as
+// the stores keep them.
+struct SpendRowView {
+  RowKind kind = RowKind::spend;
+  std::string_view request_id;
+  TimePoint start_time{};
+  TimePoint end_time{};
+  std::string_view key_id, key_alias, key_name, team_id, user_id, end_user, route, requested_model, model_group,
+      deployment, provider, api_base;
+  bool stream = false;
+  int status = 0;
+  std::string_view error_type, reason;
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+  int64_t cached_tokens = 0;
+  int64_t reasoning_tokens = 0;
+  std::string_view cost_usd = "0";
+  int64_t latency_ms = 0;
+  std::optional<int64_t> ttft_ms;
+  int64_t overhead_ms = 0;
+  bool cache_hit = false;
+  std::string_view tags_json = "[]";
+  std::string_view metadata_json = "{}";
+};
+
+// The JSON text kept for a row's tags (an array of strings) and metadata.
+// Bytes that are not UTF-8 become U+FFFD (JSON text must be UTF-8; the
+// databases refuse anything else), so these never throw.
+std::string tags_json(const std::vector<std::string>& tags);
+std::string metadata_json(const nlohmann::json& metadata);
+// A view of `row` whose tags and metadata are the given JSON texts.
+SpendRowView view_of(const SpendRow& row, std::string_view tags_json, std::string_view metadata_json);
+// The owned row a view describes. Throws std::runtime_error when tags_json
+// is not a JSON array of strings or metadata_json is not JSON.
+SpendRow to_spend_row(const SpendRowView& view);
+
 // Who changed what. before/after are JSON objects (null when absent) and
 // never carry key material (token hashes are fine, keys never).
 struct AuditEvent {
@@ -258,8 +299,11 @@ class Store {
   // their request_id is already present (then ignored: shipping is
   // idempotent); for each newly inserted spend row the daily rollup and the
   // spend of its key, team, user and end user grow by its cost. Rejection
-  // rows go to their own table, equally idempotent.
-  virtual ShipResult ship(const std::vector<SpendRow>& rows) = 0;
+  // rows go to their own table, equally idempotent. Within one batch only
+  // the first row of a request_id counts (the others are duplicates).
+  virtual ShipResult ship(std::span<const SpendRowView> rows) = 0;
+  // The same for owned rows (tests, tools): ships views of them.
+  ShipResult ship(const std::vector<SpendRow>& rows);
 
   // Ordered by start_time, request_id; cost_usd comes back with 10 places.
   virtual std::vector<SpendRow> spend_logs(const SpendQuery& q) = 0;

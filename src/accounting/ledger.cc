@@ -255,7 +255,7 @@ void Ledger::shipper_loop() {
   // The batch in hand survives failures: the same rows are retried until the
   // store takes them.
   std::optional<Spool::Batch> batch;
-  std::vector<SpendRow> rows;
+  std::vector<SpendRowView> rows;  // views into batch->payloads
   uint64_t undecodable = 0;
 
   auto fail = [&](std::unique_lock<std::mutex>& lk, const std::string& error) {
@@ -298,9 +298,12 @@ void Ledger::shipper_loop() {
       }
       rows.clear();
       undecodable = 0;
-      for (const auto& payload : batch->payloads) {
+      for (auto& payload : batch->payloads) {
         try {
-          rows.push_back(decode_spend_row(payload));
+          // A record an older gateway wrote (format 1) is rewritten in
+          // memory; the spool file itself is never changed.
+          if (!is_current_spend_row(payload)) payload = encode_spend_row(decode_spend_row(payload));
+          rows.push_back(view_spend_row(payload));
         } catch (const std::exception& e) {
           ++undecodable;
           ledger_log().error("spool {}: skipping undecodable record: {}", options_.spool_dir, e.what());
@@ -315,7 +318,7 @@ void Ledger::shipper_loop() {
       if (!rows.empty()) {
         if (!store_) store_ = store_factory_();
         if (!store_) throw StoreError(StoreError::Kind::unavailable, "store factory returned no store");
-        result = store_->ship(rows);
+        result = store_->ship(std::span<const SpendRowView>(rows));
       }
     } catch (const std::exception& e) {
       error = e.what();

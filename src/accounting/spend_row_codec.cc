@@ -1,17 +1,114 @@
 #include "accounting/spend_row_codec.h"
 
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
+
+#include "accounting/json_text.h"
+#include "storage/sql_values.h"
 
 namespace tollgate {
 namespace {
 
 using json = nlohmann::json;
 
-constexpr int kVersion = 1;
+constexpr uint8_t kFormat = 2;
+constexpr uint8_t kRejection = 1, kStream = 2, kCacheHit = 4, kHasTtft = 8;
+constexpr int kLegacyVersion = 1;
 
 int64_t ticks(TimePoint t) { return static_cast<int64_t>(t.time_since_epoch().count()); }
 TimePoint from_ticks(int64_t n) { return TimePoint(SystemClock::duration(n)); }
+
+[[noreturn]] void bad(const char* what) { throw std::runtime_error(std::string("spend row record: ") + what); }
+
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+  void byte(uint8_t b) { out_.push_back(static_cast<char>(b)); }
+  void fixed64(int64_t v) {
+    char b[8];
+    const auto u = static_cast<uint64_t>(v);
+    for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(u >> (8 * i));
+    out_.append(b, 8);
+  }
+  void varint(int64_t v) {
+    uint64_t u = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);  // zigzag
+    char b[10];
+    int n = 0;
+    while (u >= 0x80) {
+      b[n++] = static_cast<char>(u | 0x80);
+      u >>= 7;
+    }
+    b[n++] = static_cast<char>(u);
+    out_.append(b, n);
+  }
+  void text(std::string_view s) {
+    uint64_t u = s.size();
+    while (u >= 0x80) {
+      byte(static_cast<uint8_t>(u | 0x80));
+      u >>= 7;
+    }
+    byte(static_cast<uint8_t>(u));
+    out_.append(s);
+  }
+
+ private:
+  std::string& out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  uint8_t byte() {
+    if (pos_ >= in_.size()) bad("truncated");
+    return static_cast<uint8_t>(in_[pos_++]);
+  }
+  int64_t fixed64() {
+    if (in_.size() - pos_ < 8) bad("truncated");
+    uint64_t u = 0;
+    for (int i = 0; i < 8; ++i) u |= static_cast<uint64_t>(static_cast<uint8_t>(in_[pos_ + i])) << (8 * i);
+    pos_ += 8;
+    return static_cast<int64_t>(u);
+  }
+  uint64_t unsigned_varint() {
+    uint64_t u = 0;
+    for (int shift = 0;; shift += 7) {
+      const uint8_t b = byte();
+      // The tenth byte holds the 64th bit only.
+      if (shift == 63 && b > 1) bad("integer out of range");
+      u |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if (!(b & 0x80)) return u;
+    }
+  }
+  int64_t varint() {
+    const uint64_t u = unsigned_varint();
+    return static_cast<int64_t>((u >> 1) ^ (0 - (u & 1)));
+  }
+  std::string_view text() {
+    const uint64_t n = unsigned_varint();
+    if (n > in_.size() - pos_) bad("truncated");
+    std::string_view s = in_.substr(pos_, n);
+    pos_ += n;
+    return s;
+  }
+  bool done() const { return pos_ == in_.size(); }
+
+ private:
+  std::string_view in_;
+  size_t pos_ = 0;
+};
+
+// A cost the stores cannot hold would fail its batch forever, holding up
+// every row behind it: such a record is undecodable, in either format.
+void check_cost(std::string_view cost) {
+  try {
+    (void)storage::parse_money(cost);
+  } catch (const StoreError&) {
+    bad("cost is not a decimal amount the stores can hold");
+  }
+}
+
+// ---- format 1 (MessagePack), read only ----
 
 // Strings are stored as MessagePack bin, not str, so that they come back as
 // the exact bytes a client sent, also when those are not UTF-8.
@@ -35,133 +132,7 @@ bool boolean(const json& v) {
 }
 
 
-// Writes MessagePack directly: building a json tree first cost ~15 us per
-// row on the request path; this is the same format (decoded by
-// json::from_msgpack) at a fraction of that.
-class Writer {
- public:
-  explicit Writer(std::string& out) : out_(out) {}
-
-  void map(uint32_t n) { header(n, 0x80, 15, 0xde, 0xdf); }
-  void array(uint32_t n) { header(n, 0x90, 15, 0xdc, 0xdd); }
-  void str(std::string_view s) {
-    if (s.size() <= 31) {
-      byte(0xa0 | s.size());
-    } else if (s.size() <= 0xff) {
-      byte(0xd9);
-      byte(s.size());
-    } else {
-      big(0xdb, s.size(), 4);
-    }
-    out_.append(s);
-  }
-  void bin(std::string_view s) {
-    if (s.size() <= 0xff) {
-      byte(0xc4);
-      byte(s.size());
-    } else if (s.size() <= 0xffff) {
-      big(0xc5, s.size(), 2);
-    } else {
-      big(0xc6, s.size(), 4);
-    }
-    out_.append(s);
-  }
-  void integer(int64_t v) {
-    if (v >= 0 && v <= 127) {
-      byte(static_cast<uint64_t>(v));
-    } else if (v < 0 && v >= -32) {
-      byte(static_cast<uint64_t>(static_cast<uint8_t>(v)));
-    } else if (v >= INT32_MIN && v <= INT32_MAX) {
-      big(0xd2, static_cast<uint32_t>(static_cast<int32_t>(v)), 4);
-    } else {
-      big(0xd3, static_cast<uint64_t>(v), 8);
-    }
-  }
-  void boolean(bool b) { byte(b ? 0xc3 : 0xc2); }
-  void nil() { byte(0xc0); }
-
-  // key/value helpers
-  void bytes(std::string_view key, std::string_view v) { str(key), bin(v); }
-  void number(std::string_view key, int64_t v) { str(key), integer(v); }
-  void flag(std::string_view key, bool v) { str(key), boolean(v); }
-
- private:
-  void byte(uint64_t b) { out_.push_back(static_cast<char>(b & 0xff)); }
-  void big(uint8_t tag, uint64_t v, int width) {
-    byte(tag);
-    for (int i = width - 1; i >= 0; --i) byte(v >> (8 * i));
-  }
-  void header(uint32_t n, uint8_t fix, uint32_t fix_max, uint8_t tag16, uint8_t tag32) {
-    if (n <= fix_max) {
-      byte(fix | n);
-    } else if (n <= 0xffff) {
-      big(tag16, n, 2);
-    } else {
-      big(tag32, n, 4);
-    }
-  }
-  std::string& out_;
-};
-
-}  // namespace
-
-std::string encode_spend_row(const SpendRow& row) {
-  constexpr uint32_t kFields = 32;
-  std::string out;
-  out.reserve(512);
-  Writer w(out);
-  w.map(kFields);
-  w.number("v", kVersion);
-  w.str("kind"), w.str(row.kind == RowKind::spend ? "spend" : "rejection");
-  w.bytes("request_id", row.request_id);
-  w.number("start_time", ticks(row.start_time));
-  w.number("end_time", ticks(row.end_time));
-  w.bytes("key_id", row.key_id);
-  w.bytes("key_alias", row.key_alias);
-  w.bytes("key_name", row.key_name);
-  w.bytes("team_id", row.team_id);
-  w.bytes("user_id", row.user_id);
-  w.bytes("end_user", row.end_user);
-  w.bytes("route", row.route);
-  w.bytes("requested_model", row.requested_model);
-  w.bytes("model_group", row.model_group);
-  w.bytes("deployment", row.deployment);
-  w.bytes("provider", row.provider);
-  w.bytes("api_base", row.api_base);
-  w.flag("stream", row.stream);
-  w.number("status", row.status);
-  w.bytes("error_type", row.error_type);
-  w.bytes("reason", row.reason);
-  w.number("prompt_tokens", row.prompt_tokens);
-  w.number("completion_tokens", row.completion_tokens);
-  w.number("cached_tokens", row.cached_tokens);
-  w.number("reasoning_tokens", row.reasoning_tokens);
-  w.bytes("cost_usd", row.cost_usd);
-  w.number("latency_ms", row.latency_ms);
-  w.str("ttft_ms");
-  if (row.ttft_ms) {
-    w.integer(*row.ttft_ms);
-  } else {
-    w.nil();
-  }
-  w.number("overhead_ms", row.overhead_ms);
-  w.flag("cache_hit", row.cache_hit);
-  w.str("tags");
-  w.array(static_cast<uint32_t>(row.tags.size()));
-  for (const auto& t : row.tags) w.bin(t);
-  // Nested MessagePack in a bin rather than a nested map, so that whatever
-  // the metadata holds comes back exactly as it went in.
-  w.str("metadata");
-  if (row.metadata.is_object() && row.metadata.empty()) {
-    w.bin("\x80");
-  } else {
-    auto meta = json::to_msgpack(row.metadata);
-    w.bin(std::string_view(reinterpret_cast<const char*>(meta.data()), meta.size()));
-  }
-  return out;
-}
-
-SpendRow decode_spend_row(std::string_view payload) {
+SpendRow decode_v1(std::string_view payload) {
   json j;
   try {
     j = json::from_msgpack(payload.begin(), payload.end());
@@ -169,7 +140,7 @@ SpendRow decode_spend_row(std::string_view payload) {
     throw std::runtime_error(std::string("spend row record: ") + e.what());
   }
   if (!j.is_object()) throw std::runtime_error("spend row record: not a map");
-  if (!j.contains("v") || !j["v"].is_number_integer() || j["v"].get<int>() != kVersion)
+  if (!j.contains("v") || !j["v"].is_number_integer() || j["v"].get<int>() != kLegacyVersion)
     throw std::runtime_error("spend row record: unknown version");
 
   SpendRow r;
@@ -220,6 +191,7 @@ SpendRow decode_spend_row(std::string_view payload) {
   num("cached_tokens", r.cached_tokens);
   num("reasoning_tokens", r.reasoning_tokens);
   str("cost_usd", r.cost_usd);
+  check_cost(r.cost_usd);
   num("latency_ms", r.latency_ms);
   if (auto it = j.find("ttft_ms"); it != j.end() && !it->is_null()) r.ttft_ms = integer(*it);
   num("overhead_ms", r.overhead_ms);
@@ -238,6 +210,87 @@ SpendRow decode_spend_row(std::string_view payload) {
     }
   }
   return r;
+}
+
+}  // namespace
+
+std::string encode_spend_row(const SpendRow& row) {
+  const std::string tags = tags_json(row.tags);
+  const std::string metadata = metadata_json(row.metadata);
+  size_t size = 2 + 16 + 8 * 10 + 18 * 3 + tags.size() + metadata.size();
+  for (const std::string* s : {&row.request_id, &row.key_id, &row.key_alias, &row.key_name, &row.team_id,
+                               &row.user_id, &row.end_user, &row.route, &row.requested_model, &row.model_group,
+                               &row.deployment, &row.provider, &row.api_base, &row.error_type, &row.reason,
+                               &row.cost_usd})
+    size += s->size();
+  std::string out;
+  out.reserve(size);
+  Writer w(out);
+  w.byte(kFormat);
+  w.byte((row.kind == RowKind::rejection ? kRejection : 0) | (row.stream ? kStream : 0) |
+         (row.cache_hit ? kCacheHit : 0) | (row.ttft_ms ? kHasTtft : 0));
+  w.fixed64(ticks(row.start_time));
+  w.fixed64(ticks(row.end_time));
+  w.varint(row.status);
+  w.varint(row.prompt_tokens);
+  w.varint(row.completion_tokens);
+  w.varint(row.cached_tokens);
+  w.varint(row.reasoning_tokens);
+  w.varint(row.latency_ms);
+  if (row.ttft_ms) w.varint(*row.ttft_ms);
+  w.varint(row.overhead_ms);
+  for (const std::string* s : {&row.request_id, &row.key_id, &row.key_alias, &row.key_name, &row.team_id,
+                               &row.user_id, &row.end_user, &row.route, &row.requested_model, &row.model_group,
+                               &row.deployment, &row.provider, &row.api_base, &row.error_type, &row.reason,
+                               &row.cost_usd})
+    w.text(*s);
+  w.text(tags);
+  w.text(metadata);
+  return out;
+}
+
+bool is_current_spend_row(std::string_view payload) {
+  return !payload.empty() && static_cast<uint8_t>(payload[0]) == kFormat;
+}
+
+SpendRowView view_spend_row(std::string_view payload) {
+  Reader r(payload);
+  if (r.byte() != kFormat) bad("not format 2");
+  const uint8_t flags = r.byte();
+  if (flags & ~(kRejection | kStream | kCacheHit | kHasTtft)) bad("unknown flags");
+  SpendRowView v;
+  v.kind = flags & kRejection ? RowKind::rejection : RowKind::spend;
+  v.stream = flags & kStream;
+  v.cache_hit = flags & kCacheHit;
+  v.start_time = from_ticks(r.fixed64());
+  v.end_time = from_ticks(r.fixed64());
+  const int64_t status = r.varint();
+  if (status < INT32_MIN || status > INT32_MAX) bad("status out of range");
+  v.status = static_cast<int>(status);
+  v.prompt_tokens = r.varint();
+  v.completion_tokens = r.varint();
+  v.cached_tokens = r.varint();
+  v.reasoning_tokens = r.varint();
+  v.latency_ms = r.varint();
+  if (flags & kHasTtft) v.ttft_ms = r.varint();
+  v.overhead_ms = r.varint();
+  for (std::string_view* s : {&v.request_id, &v.key_id, &v.key_alias, &v.key_name, &v.team_id, &v.user_id,
+                              &v.end_user, &v.route, &v.requested_model, &v.model_group, &v.deployment,
+                              &v.provider, &v.api_base, &v.error_type, &v.reason, &v.cost_usd, &v.tags_json,
+                              &v.metadata_json})
+    *s = r.text();
+  if (!r.done()) bad("bytes after the last field");
+  // The shipper hands these to the database as they are: check them here,
+  // so that a bad record is skipped instead of failing its batch forever.
+  if (!is_json_string_array(v.tags_json)) bad("tags are not a JSON array of strings");
+  if (v.metadata_json != "{}" && !is_json(v.metadata_json)) bad("metadata is not JSON");
+  check_cost(v.cost_usd);
+  return v;
+}
+
+SpendRow decode_spend_row(std::string_view payload) {
+  if (!is_current_spend_row(payload)) return decode_v1(payload);
+  return to_spend_row(view_spend_row(payload));
 }
 
 }  // namespace tollgate

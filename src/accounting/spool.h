@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -100,7 +101,9 @@ class Spool {
   // Reader state (reader thread only).
   int read_fd_ = -1;
   uint64_t read_seq_ = 0;
-  std::string read_buf_;
+  std::unique_ptr<char[]> read_buf_;  // not zero-filled: read() fills what it uses
+  uint64_t read_cap_ = 0;
+  uint64_t read_len_ = 0;
 
   mutable std::mutex mu_;
   std::map<uint64_t, uint64_t> segments_;  // seq -> durable size; guarded by mu_

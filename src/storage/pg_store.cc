@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include "storage/pg_conn.h"
 #include "storage/sql_rows.h"
 
 namespace tollgate::storage {
@@ -12,8 +13,8 @@ namespace {
 constexpr int64_t kMigrationLockKey = 0x746f6c6c67617465;
 constexpr int kMaxAttempts = 5;
 
-// Call inside a catch block: turns the current libpqxx exception into a
-// StoreError of the right kind.
+}  // namespace
+
 [[noreturn]] void rethrow_as_store_error() {
   try {
     throw;
@@ -41,6 +42,8 @@ constexpr int kMaxAttempts = 5;
   }
 }
 
+namespace {
+
 SqlResult to_result(const pqxx::result& r) {
   SqlResult out;
   out.affected = r.affected_rows();
@@ -58,12 +61,6 @@ SqlResult to_result(const pqxx::result& r) {
 }
 
 }  // namespace
-
-struct PgStore::Conn {
-  explicit Conn(const std::string& url) : c(url) {}
-  pqxx::connection c;
-  pqxx::transaction_base* tx = nullptr;  // the open transaction, if any
-};
 
 PgStore::PgStore(const std::string& url) {
   try {
@@ -115,14 +112,14 @@ SqlResult PgStore::exec(const std::string& sql, const std::vector<SqlParam>& par
 void PgStore::transaction(TxMode mode, const std::function<void()>& fn) {
   for (int attempt = 1;; ++attempt) {
     try {
-      std::unique_ptr<pqxx::transaction_base> tx;
+      std::unique_ptr<pqxx::dbtransaction> tx;
       if (mode == TxMode::snapshot) {
         tx = std::make_unique<pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::read_only>>(conn_->c);
       } else {
         tx = std::make_unique<pqxx::work>(conn_->c);
       }
       struct Clear {
-        pqxx::transaction_base*& tx;
+        pqxx::dbtransaction*& tx;
         ~Clear() { tx = nullptr; }
       } clear{conn_->tx};
       conn_->tx = tx.get();

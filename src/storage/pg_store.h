@@ -28,8 +28,19 @@ class PgStore : public SqlStore {
   SqlParam money_param(int64_t units) const override;
   int64_t money_value(const std::string& stored) const override;
   std::string day_expr(const std::string& column) const override;
+  // Text ends at a NUL (a bound parameter is a C string; COPY values are
+  // cut to match). pg_ledger.cc.
+  std::string_view stored_text(std::string_view s) const override;
+  // pg_ledger.cc: COPY, and one statement per rollup table.
+  void insert_ledger_rows(LedgerTable table, std::span<const SpendRowView* const> rows,
+                          std::span<const int64_t> costs, std::vector<char>& inserted) override;
+  void add_ledger_totals(const LedgerTotals& totals) override;
 
  private:
+  // Writes the rows into the table with COPY inside a savepoint. Returns
+  // false, back at the savepoint, when a request_id was already there.
+  bool copy_ledger_rows(LedgerTable table, std::span<const SpendRowView* const> rows, std::span<const int64_t> costs);
+
   struct Conn;  // libpqxx stays out of this header
   std::unique_ptr<Conn> conn_;
 };

@@ -2,8 +2,10 @@
 // audit events and budget resets.
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <set>
+#include <string_view>
 #include <tuple>
 
 #include "storage/sql_rows.h"
@@ -12,83 +14,74 @@
 namespace tollgate::storage {
 namespace {
 
-constexpr const char* kLedgerColumns =
+// Rows per multi-row INSERT: few round trips, far below the parameter limits.
+constexpr std::size_t kRowsPerInsert = 100;
+
+bool failed(const SpendRowView& r) { return r.status >= 400 || !r.error_type.empty(); }
+
+int32_t day_number(TimePoint t) {
+  return static_cast<int32_t>(std::chrono::floor<std::chrono::days>(t).time_since_epoch().count());
+}
+
+std::string day_text(int32_t day) {
+  return format_day(TimePoint(std::chrono::duration_cast<SystemClock::duration>(std::chrono::days(day))));
+}
+
+using DayKey = std::tuple<int32_t, std::string_view, std::string_view, std::string_view, std::string_view,
+                          std::string_view, std::string_view>;
+
+}  // namespace
+
+const char* const SqlStore::kLedgerColumns =
     "request_id, start_time, end_time, key_id, key_alias, key_name, team_id, user_id, end_user, route, "
     "requested_model, model_group, deployment, provider, api_base, stream, status, error_type, reason, "
     "prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost, latency_ms, ttft_ms, overhead_ms, "
     "cache_hit, tags, metadata";
-constexpr int kLedgerCount = 30;
-// Rows per multi-row INSERT: few round trips, far below the parameter limits.
-constexpr std::size_t kRowsPerInsert = 100;
 
-bool failed(const SpendRow& r) { return r.status >= 400 || !r.error_type.empty(); }
-
-using DayKey = std::tuple<std::string, std::string, std::string, std::string, std::string, std::string, std::string>;
-
-struct DayTotals {
-  int64_t requests = 0, failed_requests = 0, prompt_tokens = 0, completion_tokens = 0, cached_tokens = 0,
-          reasoning_tokens = 0, cost = 0;
-};
-
-}  // namespace
-
-ShipResult SqlStore::ship(const std::vector<SpendRow>& rows) {
-  // One copy per request_id (the first); sorted so concurrent batches take
-  // row locks in the same order.
-  std::vector<const SpendRow*> spend, rejected;
-  std::set<std::string> seen_spend, seen_rejected;
+ShipResult SqlStore::ship(std::span<const SpendRowView> rows) {
+  // One copy per request_id (the first); ascending, so that concurrent
+  // batches take row locks in the same order.
+  std::vector<const SpendRowView*> spend, rejected;
+  for (const auto& r : rows) (r.kind == RowKind::spend ? spend : rejected).push_back(&r);
   int batch_duplicates = 0;
-  for (const auto& r : rows) {
-    auto& seen = r.kind == RowKind::spend ? seen_spend : seen_rejected;
-    if (!seen.insert(r.request_id).second) {
-      ++batch_duplicates;
-      continue;
-    }
-    (r.kind == RowKind::spend ? spend : rejected).push_back(&r);
-  }
-  auto by_id = [](const SpendRow* a, const SpendRow* b) { return a->request_id < b->request_id; };
-  std::sort(spend.begin(), spend.end(), by_id);
-  std::sort(rejected.begin(), rejected.end(), by_id);
-  std::vector<int64_t> spend_cost;
-  for (const auto* r : spend) spend_cost.push_back(parse_money(r->cost_usd));
-  std::vector<int64_t> rejected_cost;
-  for (const auto* r : rejected) rejected_cost.push_back(parse_money(r->cost_usd));
-
-  auto insert_rows = [&](const char* table, const std::vector<const SpendRow*>& list,
-                         const std::vector<int64_t>& costs, std::set<std::string>& inserted) {
-    for (std::size_t begin = 0; begin < list.size(); begin += kRowsPerInsert) {
-      std::size_t end = std::min(list.size(), begin + kRowsPerInsert);
-      Params p;
-      std::string sql = std::string("INSERT INTO ") + table + " (" + kLedgerColumns + ") VALUES ";
-      for (std::size_t i = begin; i < end; ++i) {
-        const SpendRow& r = *list[i];
-        if (i != begin) sql += ", ";
-        sql += "(" + placeholders(p.next(), kLedgerCount) + ")";
-        p.text(r.request_id).time(r.start_time).time(r.end_time).text(r.key_id).text(r.key_alias).text(r.key_name);
-        p.text(r.team_id).text(r.user_id).text(r.end_user).text(r.route).text(r.requested_model).text(r.model_group);
-        p.text(r.deployment).text(r.provider).text(r.api_base).boolean(r.stream).integer(r.status);
-        p.text(r.error_type).text(r.reason).integer(r.prompt_tokens).integer(r.completion_tokens);
-        p.integer(r.cached_tokens).integer(r.reasoning_tokens).raw(money_param(costs[i])).integer(r.latency_ms);
-        p.integer(r.ttft_ms).integer(r.overhead_ms).boolean(r.cache_hit).json(nlohmann::json(r.tags));
-        p.json(r.metadata);
-      }
-      sql += " ON CONFLICT (request_id) DO NOTHING RETURNING request_id";
-      for (const auto& row : exec(sql, p.v).rows) inserted.insert(*row[0]);
-    }
+  auto distinct = [&](std::vector<const SpendRowView*>& list) {
+    std::stable_sort(list.begin(), list.end(),
+                     [](const SpendRowView* a, const SpendRowView* b) { return a->request_id < b->request_id; });
+    auto end = std::unique(list.begin(), list.end(), [](const SpendRowView* a, const SpendRowView* b) {
+      return a->request_id == b->request_id;
+    });
+    batch_duplicates += static_cast<int>(list.end() - end);
+    list.erase(end, list.end());
   };
+  distinct(spend);
+  distinct(rejected);
+  auto costs_of = [](const std::vector<const SpendRowView*>& list) {
+    std::vector<int64_t> costs;
+    costs.reserve(list.size());
+    for (const auto* r : list) costs.push_back(parse_money(r->cost_usd));
+    return costs;
+  };
+  const std::vector<int64_t> spend_cost = costs_of(spend);
+  const std::vector<int64_t> rejected_cost = costs_of(rejected);
 
   ShipResult result;
   transaction(TxMode::write, [&] {
-    std::set<std::string> new_spend, new_rejected;
-    insert_rows("spend_logs", spend, spend_cost, new_spend);
-    insert_rows("rejected_requests", rejected, rejected_cost, new_rejected);
+    std::vector<char> new_spend, new_rejected;
+    if (!spend.empty()) insert_ledger_rows(LedgerTable::spend_logs, spend, spend_cost, new_spend);
+    if (!rejected.empty()) {
+      insert_ledger_rows(LedgerTable::rejected_requests, rejected, rejected_cost, new_rejected);
+    }
 
+    // Rollups grow once per group and batch, not once per row.
     std::map<DayKey, DayTotals> days;
-    std::map<std::string, int64_t> keys, teams, users, end_users;
+    std::map<std::string_view, int64_t> keys, teams, users, end_users;
+    int inserted = 0;
     for (std::size_t i = 0; i < spend.size(); ++i) {
-      const SpendRow& r = *spend[i];
-      if (!new_spend.count(r.request_id)) continue;
-      auto& d = days[DayKey{format_day(r.start_time), r.key_id, r.team_id, r.user_id, r.end_user, r.model_group,
+      if (!new_spend[i]) continue;
+      ++inserted;
+      const SpendRowView& r = *spend[i];
+      const int64_t cost = spend_cost[i];
+      auto& d = days[DayKey{day_number(r.start_time), r.key_id, r.team_id, r.user_id, r.end_user, r.model_group,
                             r.provider}];
       d.requests += 1;
       d.failed_requests += failed(r) ? 1 : 0;
@@ -96,49 +89,102 @@ ShipResult SqlStore::ship(const std::vector<SpendRow>& rows) {
       d.completion_tokens += r.completion_tokens;
       d.cached_tokens += r.cached_tokens;
       d.reasoning_tokens += r.reasoning_tokens;
-      d.cost += spend_cost[i];
-      if (!r.key_id.empty()) keys[r.key_id] += spend_cost[i];
-      if (!r.team_id.empty()) teams[r.team_id] += spend_cost[i];
-      if (!r.user_id.empty()) users[r.user_id] += spend_cost[i];
-      if (!r.end_user.empty()) end_users[r.end_user] += spend_cost[i];
+      d.cost += cost;
+      if (!r.key_id.empty()) keys[r.key_id] += cost;
+      if (!r.team_id.empty()) teams[r.team_id] += cost;
+      if (!r.user_id.empty()) users[r.user_id] += cost;
+      if (!r.end_user.empty()) end_users[r.end_user] += cost;
     }
-    for (const auto& [k, d] : days) {
-      Params p;
-      p.text(std::get<0>(k)).text(std::get<1>(k)).text(std::get<2>(k)).text(std::get<3>(k)).text(std::get<4>(k));
-      p.text(std::get<5>(k)).text(std::get<6>(k)).integer(d.requests).integer(d.failed_requests);
-      p.integer(d.prompt_tokens).integer(d.completion_tokens).integer(d.cached_tokens).integer(d.reasoning_tokens);
-      p.raw(money_param(d.cost));
-      exec("INSERT INTO daily_spend (day, key_id, team_id, user_id, end_user, model_group, provider, requests, "
-           "failed_requests, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost) "
-           "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
-           "ON CONFLICT (day, key_id, team_id, user_id, end_user, model_group, provider) DO UPDATE SET "
-           "requests = daily_spend.requests + excluded.requests, "
-           "failed_requests = daily_spend.failed_requests + excluded.failed_requests, "
-           "prompt_tokens = daily_spend.prompt_tokens + excluded.prompt_tokens, "
-           "completion_tokens = daily_spend.completion_tokens + excluded.completion_tokens, "
-           "cached_tokens = daily_spend.cached_tokens + excluded.cached_tokens, "
-           "reasoning_tokens = daily_spend.reasoning_tokens + excluded.reasoning_tokens, "
-           "cost = daily_spend.cost + excluded.cost",
-           p.v);
+    for (char n : new_rejected) inserted += n ? 1 : 0;
+
+    LedgerTotals totals;
+    totals.days.reserve(days.size());
+    for (auto& [k, d] : days) {
+      std::tie(d.day, d.key_id, d.team_id, d.user_id, d.end_user, d.model_group, d.provider) = k;
+      totals.days.push_back(d);
     }
-    for (const auto& [id, cost] : keys) {
-      exec("UPDATE keys SET spend = spend + $2 WHERE key_id = $1", Params().text(id).raw(money_param(cost)).v);
-    }
-    for (const auto& [id, cost] : teams) {
-      exec("UPDATE teams SET spend = spend + $2 WHERE team_id = $1", Params().text(id).raw(money_param(cost)).v);
-    }
-    for (const auto& [id, cost] : users) {
-      exec("UPDATE users SET spend = spend + $2 WHERE user_id = $1", Params().text(id).raw(money_param(cost)).v);
-    }
-    for (const auto& [id, cost] : end_users) {
-      exec("INSERT INTO end_users (end_user_id, spend) VALUES ($1, $2) "
-           "ON CONFLICT (end_user_id) DO UPDATE SET spend = end_users.spend + excluded.spend",
-           Params().text(id).raw(money_param(cost)).v);
-    }
-    result.inserted = static_cast<int>(new_spend.size() + new_rejected.size());
-    result.duplicates = static_cast<int>(spend.size() + rejected.size()) - result.inserted + batch_duplicates;
+    auto list = [](const std::map<std::string_view, int64_t>& m, std::vector<SpendTotal>& out) {
+      out.reserve(m.size());
+      for (const auto& [id, cost] : m) out.push_back({id, cost});
+    };
+    list(keys, totals.keys);
+    list(teams, totals.teams);
+    list(users, totals.users);
+    list(end_users, totals.end_users);
+    if (!totals.days.empty()) add_ledger_totals(totals);
+
+    result.inserted = inserted;
+    result.duplicates = static_cast<int>(spend.size() + rejected.size()) - inserted + batch_duplicates;
   });
   return result;
+}
+
+void SqlStore::insert_ledger_rows(LedgerTable table, std::span<const SpendRowView* const> rows,
+                                  std::span<const int64_t> costs, std::vector<char>& inserted) {
+  std::set<std::string, std::less<>> returned;
+  for (std::size_t begin = 0; begin < rows.size(); begin += kRowsPerInsert) {
+    std::size_t end = std::min(rows.size(), begin + kRowsPerInsert);
+    Params p;
+    std::string sql = std::string("INSERT INTO ") + table_name(table) + " (" + kLedgerColumns + ") VALUES ";
+    for (std::size_t i = begin; i < end; ++i) {
+      const SpendRowView& r = *rows[i];
+      if (i != begin) sql += ", ";
+      sql += "(" + placeholders(p.next(), kLedgerColumnCount) + ")";
+      p.text(r.request_id).time(r.start_time).time(r.end_time).text(r.key_id).text(r.key_alias).text(r.key_name);
+      p.text(r.team_id).text(r.user_id).text(r.end_user).text(r.route).text(r.requested_model).text(r.model_group);
+      p.text(r.deployment).text(r.provider).text(r.api_base).boolean(r.stream).integer(r.status);
+      p.text(r.error_type).text(r.reason).integer(r.prompt_tokens).integer(r.completion_tokens);
+      p.integer(r.cached_tokens).integer(r.reasoning_tokens).raw(money_param(costs[i])).integer(r.latency_ms);
+      p.integer(r.ttft_ms).integer(r.overhead_ms).boolean(r.cache_hit).text(r.tags_json).text(r.metadata_json);
+    }
+    sql += " ON CONFLICT (request_id) DO NOTHING RETURNING request_id";
+    for (const auto& row : exec(sql, p.v).rows) returned.insert(*row[0]);
+  }
+  // Each id returned marks one row: the first one stored under it. Two
+  // distinct ids can be one id in the database (stored_text), and then only
+  // the first was inserted; the others were skipped as duplicates.
+  inserted.assign(rows.size(), 0);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    auto it = returned.find(stored_text(rows[i]->request_id));
+    if (it == returned.end()) continue;
+    returned.erase(it);
+    inserted[i] = 1;
+  }
+}
+
+void SqlStore::add_ledger_totals(const LedgerTotals& totals) {
+  for (const auto& d : totals.days) {
+    Params p;
+    p.text(day_text(d.day)).text(d.key_id).text(d.team_id).text(d.user_id).text(d.end_user).text(d.model_group);
+    p.text(d.provider).integer(d.requests).integer(d.failed_requests).integer(d.prompt_tokens);
+    p.integer(d.completion_tokens).integer(d.cached_tokens).integer(d.reasoning_tokens).raw(money_param(d.cost));
+    exec("INSERT INTO daily_spend (day, key_id, team_id, user_id, end_user, model_group, provider, requests, "
+         "failed_requests, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost) "
+         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
+         "ON CONFLICT (day, key_id, team_id, user_id, end_user, model_group, provider) DO UPDATE SET "
+         "requests = daily_spend.requests + excluded.requests, "
+         "failed_requests = daily_spend.failed_requests + excluded.failed_requests, "
+         "prompt_tokens = daily_spend.prompt_tokens + excluded.prompt_tokens, "
+         "completion_tokens = daily_spend.completion_tokens + excluded.completion_tokens, "
+         "cached_tokens = daily_spend.cached_tokens + excluded.cached_tokens, "
+         "reasoning_tokens = daily_spend.reasoning_tokens + excluded.reasoning_tokens, "
+         "cost = daily_spend.cost + excluded.cost",
+         p.v);
+  }
+  for (const auto& [id, cost] : totals.keys) {
+    exec("UPDATE keys SET spend = spend + $2 WHERE key_id = $1", Params().text(id).raw(money_param(cost)).v);
+  }
+  for (const auto& [id, cost] : totals.teams) {
+    exec("UPDATE teams SET spend = spend + $2 WHERE team_id = $1", Params().text(id).raw(money_param(cost)).v);
+  }
+  for (const auto& [id, cost] : totals.users) {
+    exec("UPDATE users SET spend = spend + $2 WHERE user_id = $1", Params().text(id).raw(money_param(cost)).v);
+  }
+  for (const auto& [id, cost] : totals.end_users) {
+    exec("INSERT INTO end_users (end_user_id, spend) VALUES ($1, $2) "
+         "ON CONFLICT (end_user_id) DO UPDATE SET spend = end_users.spend + excluded.spend",
+         Params().text(id).raw(money_param(cost)).v);
+  }
 }
 
 std::vector<SpendRow> SqlStore::ledger_rows(const char* table, const SpendQuery& q) {

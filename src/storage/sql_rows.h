@@ -5,6 +5,7 @@
 #include <charconv>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -33,7 +34,7 @@ inline std::string double_text(double d) {
 class Params {
  public:
   std::vector<SqlParam> v;
-  Params& text(const std::string& s) { v.emplace_back(s); return *this; }
+  Params& text(std::string_view s) { v.emplace_back(std::string(s)); return *this; }
   Params& integer(int64_t i) { v.emplace_back(i); return *this; }
   Params& boolean(bool b) { v.emplace_back(int64_t{b ? 1 : 0}); return *this; }
   Params& time(TimePoint t) { v.emplace_back(format_time(t)); return *this; }

@@ -10,7 +10,9 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -58,7 +60,8 @@ class SqlStore : public Store {
   std::optional<EndUserRecord> find_end_user(const std::string& end_user_id) override;
 
   Snapshot snapshot() override;
-  ShipResult ship(const std::vector<SpendRow>& rows) override;
+  using Store::ship;
+  ShipResult ship(std::span<const SpendRowView> rows) override;
   std::vector<SpendRow> spend_logs(const SpendQuery& q) override;
   std::vector<SpendRow> rejections(const SpendQuery& q) override;
   std::vector<ReportRow> spend_report(const ReportQuery& q) override;
@@ -81,6 +84,50 @@ class SqlStore : public Store {
   virtual int64_t money_value(const std::string& stored) const = 0;
   // SQL expression for the UTC day ("YYYY-MM-DD") of a timestamp column.
   virtual std::string day_expr(const std::string& column) const = 0;
+
+  // ---- the ledger's two steps inside ship()'s transaction ----
+  enum class LedgerTable { spend_logs, rejected_requests };
+  static const char* table_name(LedgerTable t) {
+    return t == LedgerTable::spend_logs ? "spend_logs" : "rejected_requests";
+  }
+  // The ledger columns in the order the INSERTs name them, and their count.
+  static const char* const kLedgerColumns;
+  static constexpr int kLedgerColumnCount = 30;
+
+  // The text a TEXT column keeps of s: every byte by default; PostgreSQL's
+  // ends at the first NUL (PgStore). Rows are matched to the request_ids an
+  // INSERT returns through it.
+  virtual std::string_view stored_text(std::string_view s) const { return s; }
+
+  // Inserts the rows (distinct request_ids, ascending) into the table,
+  // skipping each whose request_id is already there; inserted[i] (sized
+  // like rows) becomes 1 for each row that is new. costs[i] is rows[i]'s
+  // cost in money units. The default sends multi-row INSERT ... ON CONFLICT
+  // DO NOTHING RETURNING request_id through exec().
+  virtual void insert_ledger_rows(LedgerTable table, std::span<const SpendRowView* const> rows,
+                                  std::span<const int64_t> costs, std::vector<char>& inserted);
+
+  // What a batch's new spend rows add to the rollups, one entry per group,
+  // each list ascending by its key (so concurrent batches lock rows in the
+  // same order). The views point into the rows being shipped.
+  struct DayTotals {
+    int32_t day = 0;  // days since 1970-01-01 (UTC) of start_time
+    std::string_view key_id, team_id, user_id, end_user, model_group, provider;
+    int64_t requests = 0, failed_requests = 0, prompt_tokens = 0, completion_tokens = 0, cached_tokens = 0,
+            reasoning_tokens = 0, cost = 0;
+  };
+  struct SpendTotal {
+    std::string_view id;
+    int64_t cost = 0;  // money units
+  };
+  struct LedgerTotals {
+    std::vector<DayTotals> days;
+    std::vector<SpendTotal> keys, teams, users, end_users;
+  };
+  // Adds the totals to daily_spend and to the spend of keys, teams, users
+  // and end users (end users are created when missing). The default runs
+  // one upsert per group through exec().
+  virtual void add_ledger_totals(const LedgerTotals& totals);
 
  private:
   std::vector<SpendRow> ledger_rows(const char* table, const SpendQuery& q);

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "storage/sql_store.h"
 
@@ -30,14 +31,30 @@ class SqliteStore : public SqlStore {
   SqlParam money_param(int64_t units) const override { return units; }
   int64_t money_value(const std::string& stored) const override { return stored.empty() ? 0 : std::stoll(stored); }
   std::string day_expr(const std::string& column) const override { return "substr(" + column + ", 1, 10)"; }
+  // sqlite_ledger.cc: prepared statements bound by index.
+  void insert_ledger_rows(LedgerTable table, std::span<const SpendRowView* const> rows,
+                          std::span<const int64_t> costs, std::vector<char>& inserted) override;
+  void add_ledger_totals(const LedgerTotals& totals) override;
 
  private:
-  sqlite3_stmt* prepare(const std::string& sql);
+  struct Statement {
+    sqlite3_stmt* stmt = nullptr;
+    // index[k]: SQLite's parameter index for $k+1, 0 when the statement
+    // does not use it. Looked up once here: sqlite3_bind_parameter_index
+    // scans every name, which made large statements quadratic.
+    std::vector<int> index;
+  };
+  const Statement& prepare(const std::string& sql);
   void exec_script(const std::string& sql);
   [[noreturn]] void fail(int rc, const std::string& what);
 
   sqlite3* db_ = nullptr;
-  std::map<std::string, sqlite3_stmt*> statements_;
+  std::map<std::string, Statement, std::less<>> statements_;
+  // The ledger's statements, prepared once per connection (sqlite_ledger.cc).
+  enum LedgerStatement { kInsertSpend, kInsertSpendChunk, kInsertRejected, kInsertRejectedChunk, kAddDay, kAddKey,
+                         kAddTeam, kAddUser, kAddEndUser, kLedgerStatements };
+  sqlite3_stmt* ledger_statement(LedgerStatement which);
+  sqlite3_stmt* ledger_[kLedgerStatements] = {};
 };
 
 }  // namespace tollgate::storage

@@ -105,7 +105,12 @@ class FakeStore : public Store {
  public:
   explicit FakeStore(std::shared_ptr<FakeDb> db) : db_(std::move(db)) {}
 
-  ShipResult ship(const std::vector<SpendRow>& rows) override { return db_->ship(rows); }
+  using Store::ship;
+  ShipResult ship(std::span<const SpendRowView> rows) override {
+    std::vector<SpendRow> owned;
+    for (const auto& v : rows) owned.push_back(to_spend_row(v));
+    return db_->ship(owned);
+  }
 
   std::vector<std::string> migrate() override { no(); }
   std::vector<std::string> applied_migrations() override { no(); }

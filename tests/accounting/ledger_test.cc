@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <string_view>
 #include <thread>
 
 #include "accounting/fake_store.h"
+#include "accounting/spend_row_codec.h"
 #include "accounting/spend_row_testing.h"
+#include "accounting/spool_format1.h"
 
 namespace tollgate {
 namespace {
@@ -64,6 +67,30 @@ TEST(Ledger, EveryFieldOfBothKindsReachesTheStoreAndSurvivesTheSpool) {
   EXPECT_EQ(spend.size(), 3u);
   EXPECT_EQ(rejections.size(), 3u);
   for (const auto& r : rows) expect_same_row((r.kind == RowKind::spend ? spend : rejections).at(r.request_id), r);
+}
+
+TEST(Ledger, SpoolWrittenBeforeTheUpgradeShipsEveryRow) {
+  // An older gateway stopped with format 1 records unshipped; the new one
+  // appends format 2 records behind them. All of them ship, field for field.
+  ScratchDir dir;
+  {
+    Spool old(dir.path(), 64 << 20);
+    old.append({testing::format1_spend_record(), "not a spend row", testing::format1_rejection_record()});
+  }
+  auto db = std::make_shared<FakeDb>();
+  Ledger ledger(test_options(dir), fake_store_factory(db));
+  ASSERT_EQ(ledger.recovered_unshipped().size(), 2u);  // the bad record is skipped
+  expect_same_row(ledger.recovered_unshipped()[0], full_row(1));
+  expect_same_row(ledger.recovered_unshipped()[1], full_row(4, RowKind::rejection));
+  ASSERT_TRUE(ledger.record(full_row(2)));
+  ASSERT_TRUE(ledger.wait_shipped(kWait));
+  expect_same_row(db->spend().at("req-1"), full_row(1));
+  expect_same_row(db->spend().at("req-2"), full_row(2));
+  expect_same_row(db->rejections().at("req-4"), full_row(4, RowKind::rejection));
+  auto s = ledger.stats();
+  EXPECT_EQ(s.shipped, 3u);
+  EXPECT_EQ(s.skipped, 1u);
+  EXPECT_EQ(s.pending_rows, 0u);
 }
 
 TEST(Ledger, ConcurrentRecordersAllShipExactlyOnce) {
@@ -329,6 +356,126 @@ TEST(Ledger, StopWakesTheShipperFromALongBackoff) {
   // The failure, then stop()'s one final attempt (none more when the first
   // failure itself landed after stop() began).
   EXPECT_LE(db->calls(), 2);
+}
+
+// A spool record's frame as every release has written it: [u32 length]
+// [u32 crc32 (IEEE 802.3, as zlib)][payload], little-endian. The CRC is
+// taken bit by bit here, independently of Spool's table-driven crc32.
+std::string old_frame(std::string_view payload) {
+  uint32_t crc = 0xffffffffu;
+  for (unsigned char c : payload) {
+    crc ^= c;
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+  }
+  crc = ~crc;
+  std::string out;
+  for (uint32_t v : {static_cast<uint32_t>(payload.size()), crc})
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
+  out.append(payload);
+  return out;
+}
+
+TEST(Ledger, SpoolDirectoryOfAnOlderGatewayRecovers) {
+  // The directory exactly as a format 1 gateway left it: one segment, no
+  // cursor (nothing shipped yet), two records and a torn third. Written
+  // byte for byte here, so that the reader is checked against the on-disk
+  // format itself, not against its own writer.
+  ScratchDir dir;
+  fs::create_directories(dir.path());
+  const std::string torn = old_frame(testing::format1_spend_record()).substr(0, 40);
+  {
+    std::ofstream out(dir.path() / "segment-00000000000000000001.spool", std::ios::binary);
+    const std::string bytes =
+        old_frame(testing::format1_spend_record()) + old_frame(testing::format1_rejection_record()) + torn;
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  auto db = std::make_shared<FakeDb>();
+  Ledger ledger(test_options(dir), fake_store_factory(db));
+  ASSERT_EQ(ledger.recovered_unshipped().size(), 2u);
+  expect_same_row(ledger.recovered_unshipped()[0], full_row(1));
+  expect_same_row(ledger.recovered_unshipped()[1], full_row(4, RowKind::rejection));
+  ASSERT_TRUE(ledger.wait_shipped(kWait));
+  expect_same_row(db->spend().at("req-1"), full_row(1));
+  expect_same_row(db->rejections().at("req-4"), full_row(4, RowKind::rejection));
+  // New rows (format 2) go on behind them in the same segment.
+  ASSERT_TRUE(ledger.record(full_row(2)));
+  ASSERT_TRUE(ledger.wait_shipped(kWait));
+  expect_same_row(db->spend().at("req-2"), full_row(2));
+  auto s = ledger.stats();
+  EXPECT_EQ(s.shipped, 3u);
+  EXPECT_EQ(s.skipped, 0u);
+  EXPECT_EQ(s.duplicates, 0u);
+  EXPECT_EQ(db->spend_count() + db->rejection_count(), 3u);
+}
+
+// full_row(i) in format 2 with its last fields (tags, metadata) replaced by
+// the given texts, as no encoder writes them.
+std::string format2_with(std::string_view tags, std::string_view metadata, std::string cost = "0.5") {
+  SpendRow r = full_row(77);
+  r.tags.clear();
+  r.metadata = nlohmann::json::object();
+  r.cost_usd = std::move(cost);
+  std::string p = encode_spend_row(r);
+  p.resize(p.size() - 6);  // "\x02[]\x02{}"
+  p.push_back(static_cast<char>(tags.size()));
+  p.append(tags);
+  p.push_back(static_cast<char>(metadata.size()));
+  p.append(metadata);
+  return p;
+}
+
+TEST(Ledger, DamagedFormat2RecordsAreSkippedAndEveryGoodRowShips) {
+  // Records whose frame checks out but whose payload is not a format 2 row
+  // the stores can take (a bug, or bytes damaged before the CRC was taken):
+  // each is logged and skipped, as an undecodable record always was; the
+  // rows around them ship, each once, and nothing crashes.
+  const std::string good = encode_spend_row(full_row(0));
+  std::vector<std::string> damaged;
+  damaged.push_back(good.substr(0, good.size() / 2));                  // cut short
+  damaged.push_back(good + "x");                                       // bytes after the last field
+  damaged.push_back(std::string(1, '\x02') + std::string(17, '\0') + std::string(40, '\xff'));  // an integer that never ends
+  {
+    std::string p = good;
+    p[1] = static_cast<char>(p[1] | 0x40);  // a flag no writer sets
+    damaged.push_back(p);
+  }
+  damaged.push_back(format2_with("[\"a\",", "{}"));   // tags: not JSON
+  damaged.push_back(format2_with("[1]", "{}"));        // tags: not strings
+  damaged.push_back(format2_with("[]", "{\"a\":"));    // metadata: not JSON
+  damaged.push_back(format2_with("[]", "[1e400]"));    // metadata: a number no double holds
+  damaged.push_back(format2_with("[]", "{}", "12 USD"));  // cost: not a decimal
+  damaged.push_back(format2_with("[]", "{}", "922337204"));  // cost: beyond the money range
+  ASSERT_NO_THROW(view_spend_row(format2_with("[\"a\"]", "{\"b\":[1e-400]}")));  // the helper itself is sound
+
+  ScratchDir dir;
+  int good_rows = 0;
+  {
+    Spool spool(dir.path(), 64 << 20);
+    std::vector<std::string> payloads;
+    for (std::size_t i = 0; i < damaged.size(); ++i) {
+      payloads.push_back(encode_spend_row(full_row(static_cast<int>(i))));
+      ++good_rows;
+      payloads.push_back(damaged[i]);
+    }
+    payloads.push_back(encode_spend_row(full_row(static_cast<int>(damaged.size()))));
+    ++good_rows;
+    spool.append(payloads);
+  }
+  auto db = std::make_shared<FakeDb>();
+  LedgerOptions o = test_options(dir);
+  o.batch_rows = 4;  // damaged records at every position of a batch
+  Ledger ledger(o, fake_store_factory(db));
+  EXPECT_EQ(ledger.recovered_unshipped().size(), static_cast<size_t>(good_rows));
+  ASSERT_TRUE(ledger.record(full_row(good_rows)));
+  ++good_rows;
+  ASSERT_TRUE(ledger.wait_shipped(kWait));
+  expect_each_once(*db, good_rows);
+  for (int i = 0; i < good_rows; ++i) expect_same_row(db->spend().at("req-" + std::to_string(i)), full_row(i));
+  auto s = ledger.stats();
+  EXPECT_EQ(s.shipped, static_cast<uint64_t>(good_rows));
+  EXPECT_EQ(s.skipped, damaged.size());
+  EXPECT_EQ(s.pending_rows, 0u);
+  EXPECT_EQ(s.ship_failures, 0u);
 }
 
 }  // namespace

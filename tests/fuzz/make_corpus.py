@@ -9,7 +9,7 @@ followed by any other byte ("\\\\" is a literal backslash). See
 tests/fuzz/fuzz_support.h for the split trailer: a count of cuts (0..15) and
 that many uint16 cut offsets, read after the target's own parameters.
 """
-import json, os, struct, zlib
+import json, os, re, struct, zlib
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 
@@ -496,3 +496,48 @@ for t in ["request_body"] + ["request_" + p for p in ("openai", "azure", "anthro
     write_dict(t, openai_words)
 write_dict("anthropic_inbound", sorted(set(openai_words + anthropic_words)))
 print("corpus written to", ROOT)
+
+# --- spend row codec ----------------------------------------------------------
+# The whole input is one spool record payload (no trailer). Format 2 as
+# src/accounting/spend_row_codec.h describes it; format 1 is the MessagePack
+# record of tests/accounting/spool_format1.h.
+def uvarint(u):
+    out = b""
+    while u >= 0x80:
+        out += bytes([(u & 0x7f) | 0x80])
+        u >>= 7
+    return out + bytes([u])
+
+
+def zigzag(v):
+    return ((v << 1) ^ (v >> 63)) & 0xffffffffffffffff
+
+
+def spend_row_v2(texts, ints, rejection=False, stream=False, cache_hit=False, ttft=None,
+                 start=1_700_000_000_123_456_789, end=1_700_000_000_987_654_321):
+    flags = (1 if rejection else 0) | (2 if stream else 0) | (4 if cache_hit else 0) | (8 if ttft is not None else 0)
+    out = bytes([2, flags]) + struct.pack("<qq", start, end)
+    status, prompt, completion, cached, reasoning, latency, overhead = ints
+    for v in (status, prompt, completion, cached, reasoning, latency) + ((ttft,) if ttft is not None else ()) + (overhead,):
+        out += uvarint(zigzag(v))
+    for t in texts:  # request_id ... reason, cost_usd, tags, metadata
+        out += uvarint(len(t)) + t
+    return out
+
+
+fields = [b"req-1", b"k1", b"alias \"q\"", b"sk-...Wx9a", "team-é".encode(), "user-日本語".encode(), b"end\nuser\t\x01",
+          b"/v1/chat/completions", b"gpt-4o", b"gpt-4o-group", b"gpt-4o-2024-08-06", b"openai",
+          b"https://api.openai.com/v1", b"", b"", b"0.0000123400"]
+write("spend_row_codec", "v2_spend", spend_row_v2(
+    fields + [b'["prod","tag \\"q\\"","","\\u00e9"]', '{"emoji":"😀","n":-5,"nested":{"a":[1,2,null,true]},"pi":3.14,"u":18446744073709551615}'.encode()],
+    (200, 1_000_000_000_001, 42, 7, -1, 1234, 3), stream=True, ttft=56))
+write("spend_row_codec", "v2_rejection", spend_row_v2(
+    fields[:13] + [b"rate_limit_error", "rpm limit 10 reached 🚦".encode(), b"0", b"[]", b"{}"],
+    (429, 0, 0, 0, 0, 2, 0), rejection=True, cache_hit=True))
+write("spend_row_codec", "v2_empty", spend_row_v2([b""] * 15 + [b"0", b"[]", b"{}"], (0,) * 7, start=0, end=0))
+v1 = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "accounting", "spool_format1.h")).read()
+v1_hex = re.findall(r'"([0-9a-f]+)"', v1.split("format1_spend_record")[1].split("}")[0])
+write("spend_row_codec", "v1_spend", bytes.fromhex("".join(v1_hex)))
+# JSON text alone: the input is also checked as tags and metadata text.
+write("spend_row_codec", "json_metadata", b' {"a":[1,-0.5e-3,1E+2,"\\ud83d\\ude00\\n"],"b":{"c":null,"d":false}} ')
+write("spend_row_codec", "json_tags", b'["a","\\u0000","\xc3\xa9",""]')

@@ -41,7 +41,7 @@ class FlakyStore : public Store {
   void upsert_end_user(const EndUserRecord&, const AuditEvent&) override {}
   std::optional<EndUserRecord> find_end_user(const std::string&) override { return std::nullopt; }
   Snapshot snapshot() override { return {}; }
-  ShipResult ship(const std::vector<SpendRow>&) override { return {}; }
+  ShipResult ship(std::span<const SpendRowView>) override { return {}; }
   std::vector<SpendRow> spend_logs(const SpendQuery&) override { return {}; }
   std::vector<SpendRow> rejections(const SpendQuery&) override { return {}; }
   std::vector<ReportRow> spend_report(const ReportQuery&) override { return {}; }

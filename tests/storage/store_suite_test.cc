@@ -2,8 +2,17 @@
 // PostgreSQL ($TOLLGATE_TEST_PG_URL, a fresh schema per test).
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
 #include <thread>
 
+#include "accounting/ledger.h"
+#include "accounting/spend_row_testing.h"
+#include "accounting/spool.h"
+#include "accounting/spool_format1.h"
+#include "storage/sql_values.h"
 #include "storage/store_fixture.h"
 
 namespace tollgate::testing {
@@ -652,6 +661,255 @@ TEST_P(StoreTest, FinanceViews) {
   auto mp = query("SELECT model_group, provider, spend_usd FROM spend_by_model_provider_daily WHERE day = '2024-06-01' ORDER BY 1");
   ASSERT_EQ(mp.size(), 2u);
   EXPECT_EQ(mp[1], (std::vector<std::string>{"gpt-4o", "openai", "2.5000000000"}));
+}
+
+TEST_P(StoreTest, LargeOverlappingBatchesKeepRollupsExact) {
+  // Batches as the ledger ships them (hundreds of rows, many groups, both
+  // kinds, text that needs escaping), the second overlapping the first as
+  // after a lost acknowledgement: every rollup equals its rows.
+  for (int k = 0; k < 5; ++k) {
+    const std::string id = "k" + std::to_string(k);
+    ASSERT_TRUE(store->insert_key(make_key(id, "", "t" + std::to_string(k % 2), "u" + std::to_string(k % 3)),
+                                  audit("a" + id, "key.generate", id)));
+  }
+  std::vector<SpendRow> rows;
+  std::map<std::pair<std::string, std::string>, std::pair<int64_t, int64_t>> by_day_key;  // requests, units
+  std::map<std::string, int64_t> key_units, end_user_units;
+  int spend_rows = 0;
+  for (int i = 0; i < 1100; ++i) {
+    const int k = i % 5;
+    const std::string cost = "0.00000" + std::to_string(10000 + i);
+    SpendRow r = spend_row("row-" + std::to_string(i), utc(2024, 5, 1 + i % 3, i % 24), cost, "k" + std::to_string(k),
+                           "t" + std::to_string(k % 2), "u" + std::to_string(k % 3), "end\tuser\\" + std::to_string(i % 7));
+    r.key_alias = "tab\there\nnewline\\back";
+    r.tags = {"t\t" + std::to_string(i % 4)};
+    r.metadata = {{"line", "a\nb\\c"}};
+    if (i % 11 == 0) r.ttft_ms.reset();
+    if (i % 13 == 0) r.kind = RowKind::rejection;
+    rows.push_back(r);
+    if (r.kind == RowKind::rejection) continue;
+    ++spend_rows;
+    const int64_t units = storage::parse_money(cost);
+    auto& d = by_day_key[{storage::format_day(r.start_time), r.key_id}];
+    d.first += 1;
+    d.second += units;
+    key_units[r.key_id] += units;
+    end_user_units[r.end_user] += units;
+  }
+  const std::vector<SpendRow> first(rows.begin(), rows.begin() + 700);
+  const std::vector<SpendRow> second(rows.begin() + 400, rows.end());
+  ShipResult a = store->ship(first);
+  EXPECT_EQ(a.inserted, 700);
+  ShipResult b = store->ship(second);
+  EXPECT_EQ(b.inserted, 400);
+  EXPECT_EQ(b.duplicates, 300);
+
+  SpendQuery all;
+  all.limit = 5000;
+  auto logs = store->spend_logs(all);
+  ASSERT_EQ(logs.size(), static_cast<size_t>(spend_rows));
+  auto rejected = store->rejections(all);
+  EXPECT_EQ(logs.size() + rejected.size(), rows.size());
+  for (const auto& r : logs) {
+    EXPECT_EQ(r.key_alias, "tab\there\nnewline\\back");
+    EXPECT_EQ(r.metadata, (nlohmann::json{{"line", "a\nb\\c"}}));
+    ASSERT_EQ(r.tags.size(), 1u);
+    EXPECT_EQ(r.tags[0].substr(0, 2), "t\t");
+  }
+  auto view = query("SELECT CAST(day AS TEXT), key_id, requests, spend_usd FROM spend_by_key_daily ORDER BY 1, 2");
+  ASSERT_EQ(view.size(), by_day_key.size());
+  size_t i = 0;
+  for (const auto& [k, d] : by_day_key) {
+    EXPECT_EQ(view[i], (std::vector<std::string>{k.first, k.second, std::to_string(d.first),
+                                                 storage::format_money(d.second)}));
+    ++i;
+  }
+  for (const auto& [id, units] : key_units) {
+    EXPECT_EQ(store->spend_report(ReportQuery{ReportGroup::key, utc(2024, 5, 1), utc(2024, 5, 4), "", id})[0].cost_usd,
+              storage::format_money(units));
+    EXPECT_DOUBLE_EQ(store->find_key(id)->spend, storage::money_to_double(units)) << id;
+  }
+  for (const auto& [id, units] : end_user_units) {
+    auto e = store->find_end_user(id);
+    ASSERT_TRUE(e) << id;
+    EXPECT_DOUBLE_EQ(e->spend, storage::money_to_double(units)) << id;
+  }
+}
+
+TEST_P(StoreTest, TextWithNulShips) {
+  // PostgreSQL text ends at a NUL (as a bound parameter always did there):
+  // two end users that differ only after it are one there, and a batch
+  // holding both must still ship.
+  std::vector<SpendRow> rows{spend_row("n1", utc(2024, 5, 1), "0.1", "", "", "", std::string("a\0b", 3)),
+                             spend_row("n2", utc(2024, 5, 1), "0.2", "", "", "", std::string("a\0c", 3))};
+  ASSERT_EQ(store->ship(rows).inserted, 2);
+  if (GetParam() == "postgresql") {
+    EXPECT_DOUBLE_EQ(store->find_end_user("a")->spend, 0.3);
+  } else {
+    EXPECT_DOUBLE_EQ(store->find_end_user(std::string("a\0b", 3))->spend, 0.1);
+    EXPECT_DOUBLE_EQ(store->find_end_user(std::string("a\0c", 3))->spend, 0.2);
+  }
+  EXPECT_EQ(store->ship(rows).duplicates, 2);
+}
+
+TEST_P(StoreTest, ARowAlreadyStoredKeepsItsValuesAndCountsOnce) {
+  // A batch shipped again after a crash can carry a row that is already
+  // there (here with other values, to tell the copies apart). It is skipped
+  // whole: the stored row keeps its values, and it adds nothing to the
+  // rollups; the new rows around it go in. The row sits inside a run of new
+  // rows, so SQLite's multi-row INSERT and PostgreSQL's COPY both meet it.
+  ASSERT_TRUE(store->insert_key(make_key("k1", "", "t1", "u1"), audit("a1", "key.generate", "k1")));
+  const SpendRow old = spend_row("r050x", utc(2024, 5, 1, 3), "1.5", "k1");
+  ASSERT_EQ(store->ship({old}).inserted, 1);
+
+  std::vector<SpendRow> batch;
+  for (int i = 0; i < 100; ++i) {
+    char id[8];
+    std::snprintf(id, sizeof id, "r%03d", i);
+    batch.push_back(spend_row(id, utc(2024, 5, 1, 4), "0.01", "k1"));
+  }
+  SpendRow again = old;
+  again.cost_usd = "7";
+  again.prompt_tokens = 999;
+  again.end_user = "someone else";
+  batch.push_back(again);
+  const ShipResult r = store->ship(batch);
+  EXPECT_EQ(r.inserted, 100);
+  EXPECT_EQ(r.duplicates, 1);
+
+  SpendQuery all;
+  all.limit = 1000;
+  const auto logs = store->spend_logs(all);
+  ASSERT_EQ(logs.size(), 101u);
+  int copies = 0;
+  for (const auto& row : logs) {
+    if (row.request_id != "r050x") continue;
+    ++copies;
+    EXPECT_EQ(row.cost_usd, "1.5000000000");
+    EXPECT_EQ(row.prompt_tokens, 10);
+    EXPECT_EQ(row.end_user, "e1");
+  }
+  EXPECT_EQ(copies, 1);
+  EXPECT_DOUBLE_EQ(store->find_key("k1")->spend, 2.5);
+  EXPECT_DOUBLE_EQ(store->find_end_user("e1")->spend, 2.5);
+  EXPECT_FALSE(store->find_end_user("someone else"));
+  EXPECT_EQ(query("SELECT requests, prompt_tokens, cost FROM daily_spend")[0][0], "101");
+  EXPECT_EQ(query("SELECT spend_usd FROM spend_by_key_daily WHERE key_id = 'k1'")[0][0], "2.5000000000");
+
+  // The same batch once more: nothing new at all.
+  const ShipResult again_all = store->ship(batch);
+  EXPECT_EQ(again_all.inserted, 0);
+  EXPECT_EQ(again_all.duplicates, 101);
+  EXPECT_DOUBLE_EQ(store->find_key("k1")->spend, 2.5);
+  EXPECT_EQ(query("SELECT requests FROM daily_spend")[0][0], "101");
+}
+
+TEST_P(StoreTest, LedgerShipsEverySpooledRowOnceAcrossALostCursor) {
+  // The whole ship path into the database: rows recorded through a Ledger
+  // behind format 1 records an older gateway left unshipped, read back from
+  // the spool and shipped in place, in batches. Then the cursor is lost (a
+  // crash right after COMMIT) and a restarted ledger ships every record
+  // again: each row is stored once and counted once.
+  ASSERT_TRUE(store->insert_key(make_key("k1", "", "t1", "u1"), audit("a1", "key.generate", "k1")));
+  ScratchDir dir;
+  {
+    Spool old(dir.path(), 64 << 20);
+    old.append({format1_spend_record(), format1_rejection_record()});
+  }
+  LedgerOptions o;
+  o.spool_dir = dir.str();
+  o.batch_rows = 300;
+  o.commit_interval = std::chrono::milliseconds(1);
+  o.retry_initial = std::chrono::milliseconds(1);
+  o.retry_max = std::chrono::milliseconds(50);
+  o.final_ship_timeout = std::chrono::seconds(30);
+  constexpr auto kWait = std::chrono::seconds(120);
+
+  constexpr int kRows = 1000;
+  int spend_rows = 1;  // full_row(1), from format 1: key k1, 0.00001234
+  int64_t key_units = storage::parse_money("0.0000123400");
+  for (int pass = 0; pass < 2; ++pass) {
+    Ledger ledger(o, factory_);
+    if (pass == 0) {
+      ASSERT_EQ(ledger.recovered_unshipped().size(), 2u);
+      for (int i = 0; i < kRows; ++i) {
+        SpendRow r = spend_row("L" + std::to_string(i), utc(2024, 5, 1 + i % 2, i % 24), "0.00" + std::to_string(1000 + i),
+                               "k1", "t1", "u1", "end\tuser\\" + std::to_string(i % 5));
+        r.tags = {"t\n" + std::to_string(i % 3)};
+        r.metadata = {{"i", i}, {"s", "a\tb"}};
+        if (i % 10 == 0) {
+          r.kind = RowKind::rejection;
+        } else {
+          ++spend_rows;
+          key_units += storage::parse_money(r.cost_usd);
+        }
+        ASSERT_TRUE(ledger.record(r));
+      }
+    } else {
+      ASSERT_EQ(ledger.recovered_unshipped().size(), static_cast<size_t>(kRows + 2));
+    }
+    ASSERT_TRUE(ledger.wait_shipped(kWait));
+    const auto s = ledger.stats();
+    EXPECT_EQ(s.shipped, static_cast<uint64_t>(kRows + 2)) << pass;
+    EXPECT_EQ(s.duplicates, pass == 0 ? 0u : static_cast<uint64_t>(kRows + 2)) << pass;
+    EXPECT_EQ(s.skipped, 0u);
+    EXPECT_EQ(s.pending_rows, 0u);
+    ledger.stop();
+    if (pass == 0) {
+      ASSERT_TRUE(std::filesystem::remove(dir.path() / "cursor"));
+    }
+  }
+
+  SpendQuery all;
+  all.limit = 5000;
+  const auto logs = store->spend_logs(all);
+  ASSERT_EQ(logs.size(), static_cast<size_t>(spend_rows));
+  EXPECT_EQ(store->rejections(all).size(), static_cast<size_t>(kRows + 2 - spend_rows));
+  EXPECT_EQ(storage::money_from_double(store->find_key("k1")->spend), key_units);
+  EXPECT_EQ(query("SELECT SUM(requests) FROM daily_spend")[0][0], std::to_string(spend_rows));
+  // The format 1 row arrived field for field (times at the stores' microseconds).
+  const SpendRow want = full_row(1);
+  bool found = false;
+  for (const auto& r : logs) {
+    if (r.request_id != "req-1") continue;
+    found = true;
+    EXPECT_EQ(r.team_id, want.team_id);
+    EXPECT_EQ(r.user_id, want.user_id);
+    EXPECT_EQ(r.end_user, want.end_user);
+    EXPECT_EQ(r.key_alias, want.key_alias);
+    EXPECT_EQ(r.prompt_tokens, want.prompt_tokens);
+    EXPECT_EQ(r.reasoning_tokens, want.reasoning_tokens);
+    EXPECT_EQ(r.ttft_ms, want.ttft_ms);
+    EXPECT_EQ(r.cache_hit, want.cache_hit);
+    EXPECT_EQ(r.stream, want.stream);
+    EXPECT_EQ(r.cost_usd, want.cost_usd);
+    EXPECT_EQ(r.tags, want.tags);
+    EXPECT_EQ(r.metadata, want.metadata);
+    EXPECT_EQ(r.start_time, std::chrono::floor<std::chrono::microseconds>(want.start_time));
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_P(StoreTest, RequestIdsThatDifferOnlyAfterANulAreOneRequestInPostgresql) {
+  // PostgreSQL text ends at a NUL, so there these two ids are one: the row
+  // whose whole id sorts first ("x\0a", rows go in in id order) is stored
+  // and counted, the other is a duplicate. SQLite keeps every byte and
+  // stores both.
+  ASSERT_TRUE(store->insert_key(make_key("k1", "", "t1", "u1"), audit("a1", "key.generate", "k1")));
+  const std::vector<SpendRow> rows{spend_row(std::string("x\0b", 3), utc(2024, 5, 1), "0.2", "k1"),
+                                   spend_row(std::string("x\0a", 3), utc(2024, 5, 1), "0.1", "k1")};
+  const ShipResult r = store->ship(rows);
+  const bool pg = GetParam() == "postgresql";
+  EXPECT_EQ(r.inserted, pg ? 1 : 2);
+  EXPECT_EQ(r.duplicates, pg ? 1 : 0);
+  EXPECT_DOUBLE_EQ(store->find_key("k1")->spend, pg ? 0.1 : 0.3);
+  EXPECT_EQ(query("SELECT requests FROM daily_spend")[0][0], pg ? "1" : "2");
+  SpendQuery all;
+  EXPECT_EQ(store->spend_logs(all).size(), pg ? 1u : 2u);
+  const ShipResult again = store->ship(rows);
+  EXPECT_EQ(again.inserted, 0);
+  EXPECT_EQ(again.duplicates, 2);
+  EXPECT_DOUBLE_EQ(store->find_key("k1")->spend, pg ? 0.1 : 0.3);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgresql"),

@@ -39,6 +39,15 @@ TEST(StoreUtilTest, MoneyIsExact) {
   EXPECT_THROW(parse_money("abc"), StoreError);
   EXPECT_THROW(parse_money("1e5"), StoreError);
   EXPECT_THROW(parse_money(""), StoreError);
+  // The edges of int64 units: the largest amount is exact, anything past it
+  // (also through the fraction or its rounding) is refused, never wrapped.
+  EXPECT_EQ(parse_money("922337203.6854775807"), INT64_MAX);
+  EXPECT_EQ(parse_money("-922337203.6854775807"), -INT64_MAX);
+  EXPECT_EQ(format_money(INT64_MAX), "922337203.6854775807");
+  EXPECT_THROW(parse_money("922337203.6854775808"), StoreError);
+  EXPECT_THROW(parse_money("922337203.68547758075"), StoreError);
+  EXPECT_THROW(parse_money("922337203.9999999999"), StoreError);
+  EXPECT_THROW(parse_money("922337204"), StoreError);
 }
 
 TEST(StoreUtilTest, TimesRoundTripWithMicroseconds) {
