@@ -19,6 +19,11 @@ namespace tollgate {
 // overlong forms, no surrogates, nothing above U+10FFFF); 0 if there is none.
 std::size_t utf8_sequence(std::string_view s);
 
+// True when s is well-formed UTF-8 throughout (NUL included: it is UTF-8).
+bool is_utf8(std::string_view s);
+// s with each byte that starts no UTF-8 sequence replaced by U+FFFD.
+std::string to_utf8(std::string_view s);
+
 // Appends s as a JSON string: quotes, escapes, and U+FFFD for each byte
 // that starts no UTF-8 sequence (JSON text must be UTF-8).
 void append_json_string(std::string& out, std::string_view s);

@@ -42,6 +42,13 @@ class Writer {
     b[n++] = static_cast<char>(u);
     out_.append(b, n);
   }
+  // Text fields are written as UTF-8: PostgreSQL refuses other bytes, and
+  // a record it refuses would hold up every row behind it forever (a
+  // request target may carry any byte above 0x7f, and becomes the route).
+  void utf8_text(std::string_view s) {
+    if (is_utf8(s)) return text(s);
+    text(to_utf8(s));
+  }
   void text(std::string_view s) {
     uint64_t u = s.size();
     while (u >= 0x80) {
@@ -243,7 +250,7 @@ std::string encode_spend_row(const SpendRow& row) {
                                &row.user_id, &row.end_user, &row.route, &row.requested_model, &row.model_group,
                                &row.deployment, &row.provider, &row.api_base, &row.error_type, &row.reason,
                                &row.cost_usd})
-    w.text(*s);
+    w.utf8_text(*s);
   w.text(tags);
   w.text(metadata);
   return out;

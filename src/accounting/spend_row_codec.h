@@ -15,7 +15,9 @@
 //           provider, api_base, error_type, reason, cost_usd, tags (JSON
 //           array of strings, tags_json()), metadata (JSON,
 //           metadata_json()): LEB128 length, then the bytes
-// and nothing after. Text fields keep their exact bytes; tags and metadata
+// and nothing after. Text fields are UTF-8 (a byte that starts no UTF-8
+// sequence is written as U+FFFD, so every store takes them; a NUL is kept
+// and PostgreSQL cuts the text there); tags and metadata
 // are the JSON text the stores keep, so the shipper hands every field to
 // the database as it lies in the record (view_spend_row), without a tree.
 //

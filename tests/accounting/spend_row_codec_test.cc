@@ -36,12 +36,24 @@ TEST(SpoolRowCodec, DefaultRowRoundTrips) {
   EXPECT_TRUE(back.metadata.is_object());
 }
 
-TEST(SpoolRowCodec, TextFieldsKeepBytesThatAreNotUtf8AndEmbeddedNuls) {
+TEST(SpoolRowCodec, TextFieldsKeepEmbeddedNulsAndBecomeUtf8) {
   SpendRow row = full_row(5);
-  row.end_user = std::string("bad \xff\xfe utf8 and a \0 nul", 24);
+  row.end_user = std::string("a \0 nul", 7);
   row.tags.push_back(std::string("nul \0 inside", 12));
   row.metadata = nlohmann::json::array({"x", 1.5e-300, -0.0});
   expect_same_row(decode_spend_row(encode_spend_row(row)), row);
+
+  // A byte that starts no UTF-8 sequence (a request target may carry any
+  // byte above 0x7f, and becomes the route) is written as U+FFFD, so that
+  // PostgreSQL takes the row; valid UTF-8 stays as it was.
+  row.route = "/v1/chat\xff\xfe/x";
+  row.end_user = "caf\xc3\xa9 \xc3";
+  row.requested_model = "\xed\xa0\x80";  // a surrogate, not UTF-8
+  const SpendRow back = decode_spend_row(encode_spend_row(row));
+  EXPECT_EQ(back.route, "/v1/chat\xef\xbf\xbd\xef\xbf\xbd/x");
+  EXPECT_EQ(back.end_user, "caf\xc3\xa9 \xef\xbf\xbd");
+  EXPECT_EQ(back.requested_model, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(back.key_alias, row.key_alias);
 }
 
 TEST(SpoolRowCodec, TagsAndMetadataAreStoredAsUtf8Json) {

@@ -890,6 +890,45 @@ TEST_P(StoreTest, LedgerShipsEverySpooledRowOnceAcrossALostCursor) {
   EXPECT_TRUE(found);
 }
 
+TEST_P(StoreTest, LedgerShipsRowsWhoseTextWasNotUtf8) {
+  // Any client can put bytes above 0x7f in a request target, which becomes
+  // the route of its (rejection) row. PostgreSQL refuses text that is not
+  // UTF-8, and a batch it refuses would stop the ledger for good: the spool
+  // record carries U+FFFD instead, and every row ships into both stores.
+  ScratchDir dir;
+  LedgerOptions o;
+  o.spool_dir = dir.str();
+  o.commit_interval = std::chrono::milliseconds(1);
+  o.retry_initial = std::chrono::milliseconds(1);
+  o.retry_max = std::chrono::milliseconds(50);
+  Ledger ledger(o, factory_);
+  SpendRow bad = spend_row("bad-bytes", utc(2024, 5, 1), "0.1", "", "", "", "caf\xc3\xa9\xff");
+  bad.route = "/v1/chat/completions\xff\xc3";
+  bad.requested_model = "gpt\x80";
+  SpendRow rejected = bad;
+  rejected.request_id = "bad-bytes-rejected";
+  rejected.kind = RowKind::rejection;
+  ASSERT_TRUE(ledger.record(bad));
+  ASSERT_TRUE(ledger.record(rejected));
+  ASSERT_TRUE(ledger.record(spend_row("after", utc(2024, 5, 1), "0.2")));
+  ASSERT_TRUE(ledger.wait_shipped(std::chrono::seconds(60)));
+  EXPECT_EQ(ledger.stats().shipped, 3u);
+  EXPECT_EQ(ledger.stats().skipped, 0u);
+  ledger.stop();
+
+  SpendQuery q;
+  q.request_id = "bad-bytes";
+  const auto logs = store->spend_logs(q);
+  ASSERT_EQ(logs.size(), 1u);
+  EXPECT_EQ(logs[0].route, "/v1/chat/completions\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(logs[0].end_user, "caf\xc3\xa9\xef\xbf\xbd");
+  EXPECT_EQ(logs[0].requested_model, "gpt\xef\xbf\xbd");
+  EXPECT_DOUBLE_EQ(store->find_end_user("caf\xc3\xa9\xef\xbf\xbd")->spend, 0.1);
+  SpendQuery all;
+  EXPECT_EQ(store->rejections(all).size(), 1u);
+  EXPECT_EQ(store->spend_logs(all).size(), 2u);
+}
+
 TEST_P(StoreTest, RequestIdsThatDifferOnlyAfterANulAreOneRequestInPostgresql) {
   // PostgreSQL text ends at a NUL, so there these two ids are one: the row
   // whose whole id sorts first ("x\0a", rows go in in id order) is stored
