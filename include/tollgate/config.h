@@ -189,6 +189,7 @@ struct LedgerConfig {
   uint64_t max_spool_bytes = 1ull << 30;  // above it new requests get 503
   int batch_rows = 500;
   int commit_interval_ms = 5;  // group commit window
+  int ship_interval_ms = 100;  // a short batch waits this long for more rows
   int retry_max_ms = 5'000;    // shipper backoff cap while the database is down
 };
 

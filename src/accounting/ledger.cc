@@ -130,8 +130,11 @@ bool Ledger::wait_shipped(std::chrono::milliseconds timeout) {
   if (!store_factory_) return false;
   flush_requested_ = true;  // no point lingering: someone is waiting
   writer_cv_.notify_one();
-  return shipped_cv_.wait_for(lk, timeout, [&] { return resolved_ >= target || shipper_done_; }) &&
-         resolved_ >= target;
+  ++ship_waiters_;
+  shipper_cv_.notify_all();
+  const bool done = shipped_cv_.wait_for(lk, timeout, [&] { return resolved_ >= target || shipper_done_; });
+  --ship_waiters_;
+  return done && resolved_ >= target;
 }
 
 Ledger::Stats Ledger::stats() const {
@@ -269,9 +272,18 @@ void Ledger::shipper_loop() {
     }
   };
 
+  // When the last batch was committed: the next waits for a full batch
+  // until ship_interval after it.
+  SteadyClock::time_point last_ship{};
+  const auto enough = static_cast<uint64_t>(std::max(1, options_.batch_rows));
+
   std::unique_lock lk(mu_);
   for (;;) {
     if (final_ship_ && SteadyClock::now() >= final_deadline_) break;
+    if (!batch && options_.ship_interval.count() > 0) {
+      shipper_cv_.wait_until(lk, last_ship + options_.ship_interval,
+                             [&] { return final_ship_ || ship_waiters_ > 0 || pending_rows_ >= enough; });
+    }
     if (!batch) {
       const uint64_t seen = spooled_;
       lk.unlock();
@@ -337,6 +349,7 @@ void Ledger::shipper_loop() {
 
     // Committed in the store: only now may the cursor move past these rows.
     spool_->commit(batch->end);
+    last_ship = SteadyClock::now();
     lk.lock();
     const uint64_t records = batch->payloads.size();
     shipped_ += rows.size();

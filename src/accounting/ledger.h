@@ -44,6 +44,10 @@ struct LedgerOptions {
   uint64_t segment_bytes = 64ull << 20;   // rotation size; fully shipped segments are deleted
   int batch_rows = 500;                   // rows per database transaction
   std::chrono::milliseconds commit_interval{5};  // group commit: longest a row waits before its fsync
+  // After a batch, the next one waits up to this for batch_rows rows (or a
+  // caller of wait_shipped, or stop()): a trickle of rows then costs one
+  // transaction per interval instead of one per row. 0: ship at once.
+  std::chrono::milliseconds ship_interval{100};
   std::chrono::milliseconds retry_initial{200};  // shipper backoff after a failure, doubling ...
   std::chrono::milliseconds retry_max{5000};     // ... up to this
   std::chrono::milliseconds final_ship_timeout{5000};  // stop(): no new batch is started after this
@@ -124,6 +128,7 @@ class Ledger {
   std::condition_variable flushed_cv_;  // spooled_ grew, or the writer ended
   std::condition_variable shipper_cv_;  // spooled_ grew, or the final ship phase began
   std::condition_variable shipped_cv_;  // rows were shipped, or the shipper ended
+  int ship_waiters_ = 0;                // callers in wait_shipped: the shipper does not linger
 
   // Guarded by mu_.
   std::vector<std::string> queue_;  // encoded rows, oldest first

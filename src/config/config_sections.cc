@@ -106,7 +106,8 @@ void load_storage(YamlReader& r, const Fields& top, Config& cfg) {
   r.read_int(top, "key_refresh_ms", cfg.key_refresh_ms, 50, 3'600'000);
 
   const Fields l = r.fields(top.node("ledger"), "ledger",
-                          {"spool_dir", "max_spool_mb", "batch_rows", "commit_interval_ms", "retry_max_ms"});
+                          {"spool_dir", "max_spool_mb", "batch_rows", "commit_interval_ms", "ship_interval_ms",
+                           "retry_max_ms"});
   std::string spool = "tollgate-spool";
   r.read_string(l, "spool_dir", spool);
   cfg.ledger.spool_dir = r.resolve_path(spool);
@@ -114,6 +115,7 @@ void load_storage(YamlReader& r, const Fields& top, Config& cfg) {
   if (r.read_int(l, "max_spool_mb", spool_mb, 1, 1'000'000)) cfg.ledger.max_spool_bytes = static_cast<uint64_t>(spool_mb) << 20;
   r.read_int(l, "batch_rows", cfg.ledger.batch_rows, 1, 10'000);
   r.read_int(l, "commit_interval_ms", cfg.ledger.commit_interval_ms, 0, 1'000);
+  r.read_int(l, "ship_interval_ms", cfg.ledger.ship_interval_ms, 0, 60'000);
   r.read_int(l, "retry_max_ms", cfg.ledger.retry_max_ms, 10, 600'000);
 
   const Fields b = r.fields(top.node("budgets"), "budgets",

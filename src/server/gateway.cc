@@ -314,7 +314,8 @@ std::vector<std::string> keep_restart_only(const Config& running, Config& next) 
   const auto& la = running.ledger;
   const auto& lb = next.ledger;
   if (la.spool_dir != lb.spool_dir || la.max_spool_bytes != lb.max_spool_bytes || la.batch_rows != lb.batch_rows ||
-      la.commit_interval_ms != lb.commit_interval_ms || la.retry_max_ms != lb.retry_max_ms) {
+      la.commit_interval_ms != lb.commit_interval_ms || la.ship_interval_ms != lb.ship_interval_ms ||
+      la.retry_max_ms != lb.retry_max_ms) {
     changed.push_back("ledger");
   }
   if (running.reload.watch_interval_ms != next.reload.watch_interval_ms) changed.push_back("reload.watch_interval_ms");
@@ -420,6 +421,7 @@ void Gateway::open_database() {
   lo.max_spool_bytes = cfg.ledger.max_spool_bytes;
   lo.batch_rows = cfg.ledger.batch_rows;
   lo.commit_interval = std::chrono::milliseconds(cfg.ledger.commit_interval_ms);
+  lo.ship_interval = std::chrono::milliseconds(cfg.ledger.ship_interval_ms);
   lo.retry_initial = std::min(options_.ledger_retry_initial, std::chrono::milliseconds(cfg.ledger.retry_max_ms));
   lo.retry_max = std::chrono::milliseconds(cfg.ledger.retry_max_ms);
   state_->ledger = std::make_shared<Ledger>(lo, factory);

@@ -323,6 +323,36 @@ TEST(Ledger, ShippedSegmentsAreDeleted) {
   EXPECT_EQ(ledger.stats().spool_bytes, 0u);
 }
 
+TEST(Ledger, ATrickleOfRowsShipsInBatchesNotATransactionPerRow) {
+  ScratchDir dir;
+  auto db = std::make_shared<FakeDb>();
+  LedgerOptions o = test_options(dir);
+  o.batch_rows = 3;
+  o.ship_interval = 1h;  // longer than the test: only a full batch, a waiter or stop() ends the wait
+  Ledger ledger(o, fake_store_factory(db));
+  // The first row after a quiet spell ships at once.
+  ASSERT_TRUE(ledger.record(full_row(0)));
+  ASSERT_TRUE(ledger.wait_shipped(kWait));
+  EXPECT_EQ(db->commits(), 1);
+  // The next two are durable but wait for a third.
+  ASSERT_TRUE(ledger.record(full_row(1)));
+  ASSERT_TRUE(ledger.record(full_row(2)));
+  ledger.flush();
+  ASSERT_TRUE(ledger.record(full_row(3)));
+  ASSERT_TRUE(db->wait_calls(2));
+  EXPECT_EQ(db->commits(), 2);
+  EXPECT_EQ(db->spend_count(), 4u);  // rows 1 to 3 went in one transaction
+  // Someone waiting for the rows ends the wait (a linger of an hour would
+  // time this out), and so does stop().
+  ASSERT_TRUE(ledger.record(full_row(4)));
+  ASSERT_TRUE(ledger.wait_shipped(kWait));
+  EXPECT_EQ(db->commits(), 3);
+  ASSERT_TRUE(ledger.record(full_row(5)));
+  ledger.stop();
+  expect_each_once(*db, 6);
+  EXPECT_EQ(db->commits(), 4);
+}
+
 TEST(Ledger, StopIsIdempotentAndRefusesLaterRows) {
   ScratchDir dir;
   auto db = std::make_shared<FakeDb>();
