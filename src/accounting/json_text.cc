@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 namespace tollgate {
 namespace {
@@ -247,6 +248,11 @@ std::size_t utf8_sequence(std::string_view s) {
 
 bool is_utf8(std::string_view s) {
   std::size_t i = 0;
+  // Eight ASCII bytes at a time: spend rows are nearly all ASCII.
+  for (uint64_t word; s.size() - i >= 8; i += 8) {
+    std::memcpy(&word, s.data() + i, 8);
+    if (word & 0x8080808080808080ull) break;
+  }
   while (i < s.size()) {
     if (static_cast<unsigned char>(s[i]) < 0x80) {
       ++i;

@@ -33,9 +33,12 @@ void add_model_limits(std::vector<RateScope>& out, const std::string& prefix, co
 }
 
 void set_window_headers(RequestContext& ctx, const char* kind, const RateDecision::Window& w) {
-  ctx.response_headers.emplace_back(fmt::format("x-ratelimit-limit-{}", kind), std::to_string(w.limit));
-  ctx.response_headers.emplace_back(fmt::format("x-ratelimit-remaining-{}", kind), std::to_string(std::max<int64_t>(0, w.remaining)));
-  ctx.response_headers.emplace_back(fmt::format("x-ratelimit-reset-{}", kind), format_rate_reset(w.reset));
+  // Plain concatenation: fmt's general formatter cost more than the rest
+  // of the rate check (callgrind).
+  ctx.response_headers.emplace_back(std::string("x-ratelimit-limit-") + kind, std::to_string(w.limit));
+  ctx.response_headers.emplace_back(std::string("x-ratelimit-remaining-") + kind,
+                                    std::to_string(std::max<int64_t>(0, w.remaining)));
+  ctx.response_headers.emplace_back(std::string("x-ratelimit-reset-") + kind, format_rate_reset(w.reset));
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "accounting/spend_row_codec.h"
 
+#include "accounting/json_text.h"
+
 #include <gtest/gtest.h>
 
 #include "accounting/spend_row_testing.h"
@@ -54,6 +56,21 @@ TEST(SpoolRowCodec, TextFieldsKeepEmbeddedNulsAndBecomeUtf8) {
   EXPECT_EQ(back.end_user, "caf\xc3\xa9 \xef\xbf\xbd");
   EXPECT_EQ(back.requested_model, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
   EXPECT_EQ(back.key_alias, row.key_alias);
+}
+
+TEST(JsonText, Utf8CheckFindsABadByteAtEveryOffset) {
+  const std::string ascii(24, 'a');
+  EXPECT_TRUE(is_utf8(ascii));
+  EXPECT_TRUE(is_utf8(ascii + "\xc3\xa9 \xf0\x9f\x9a\x80"));
+  for (std::size_t at = 0; at <= ascii.size(); ++at) {
+    std::string s = ascii;
+    s.insert(at, "\xff");
+    EXPECT_FALSE(is_utf8(s)) << at;
+    EXPECT_EQ(to_utf8(s), std::string(ascii).insert(at, "\xef\xbf\xbd")) << at;
+    s = ascii;
+    s.insert(at, "\xe2\x82");  // a sequence cut short
+    EXPECT_FALSE(is_utf8(s)) << at;
+  }
 }
 
 TEST(SpoolRowCodec, TagsAndMetadataAreStoredAsUtf8Json) {
