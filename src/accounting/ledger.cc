@@ -130,11 +130,10 @@ bool Ledger::wait_shipped(std::chrono::milliseconds timeout) {
   if (!store_factory_) return false;
   flush_requested_ = true;  // no point lingering: someone is waiting
   writer_cv_.notify_one();
-  ++ship_waiters_;
+  ship_wanted_ = std::max(ship_wanted_, target);  // these rows ship without lingering
   shipper_cv_.notify_all();
-  const bool done = shipped_cv_.wait_for(lk, timeout, [&] { return resolved_ >= target || shipper_done_; });
-  --ship_waiters_;
-  return done && resolved_ >= target;
+  return shipped_cv_.wait_for(lk, timeout, [&] { return resolved_ >= target || shipper_done_; }) &&
+         resolved_ >= target;
 }
 
 Ledger::Stats Ledger::stats() const {
@@ -272,17 +271,20 @@ void Ledger::shipper_loop() {
     }
   };
 
-  // When the last batch was committed: the next waits for a full batch
-  // until ship_interval after it.
+  // When the last batch was committed: the next waits for a full batch of
+  // durable rows (pending, less those the writer has not written yet) until
+  // ship_interval after it, unless someone waits for rows or the ledger stops.
   SteadyClock::time_point last_ship{};
   const auto enough = static_cast<uint64_t>(std::max(1, options_.batch_rows));
+  auto no_linger = [&] {
+    return final_ship_ || resolved_ < ship_wanted_ || pending_rows_ >= enough + (recorded_ - written_);
+  };
 
   std::unique_lock lk(mu_);
   for (;;) {
     if (final_ship_ && SteadyClock::now() >= final_deadline_) break;
     if (!batch && options_.ship_interval.count() > 0) {
-      shipper_cv_.wait_until(lk, last_ship + options_.ship_interval,
-                             [&] { return final_ship_ || ship_waiters_ > 0 || pending_rows_ >= enough; });
+      shipper_cv_.wait_until(lk, last_ship + options_.ship_interval, no_linger);
     }
     if (!batch) {
       const uint64_t seen = spooled_;

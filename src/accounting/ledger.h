@@ -128,7 +128,6 @@ class Ledger {
   std::condition_variable flushed_cv_;  // spooled_ grew, or the writer ended
   std::condition_variable shipper_cv_;  // spooled_ grew, or the final ship phase began
   std::condition_variable shipped_cv_;  // rows were shipped, or the shipper ended
-  int ship_waiters_ = 0;                // callers in wait_shipped: the shipper does not linger
 
   // Guarded by mu_.
   std::vector<std::string> queue_;  // encoded rows, oldest first
@@ -151,6 +150,7 @@ class Ledger {
   uint64_t ship_failures_ = 0;
   uint64_t skipped_ = 0;
   uint64_t resolved_ = 0;        // shipped_ + skipped_ (+ rows lost by the writer)
+  uint64_t ship_wanted_ = 0;     // a caller of wait_shipped waits until resolved_ reaches this
   uint64_t pending_rows_ = 0;
   uint64_t unshipped_bytes_ = 0;
   std::deque<TimePoint> pending_times_;  // end_time of each pending row, oldest first
