@@ -246,6 +246,21 @@ std::size_t utf8_sequence(std::string_view s) {
   return 0;
 }
 
+namespace {
+
+// Appends the UTF-8 sequence that starts at s[i] (a byte above 0x7f), or
+// U+FFFD when none does; returns how many bytes of s it took.
+std::size_t append_non_ascii(std::string& out, std::string_view s, std::size_t i) {
+  if (const std::size_t n = utf8_sequence(s.substr(i))) {
+    out.append(s.data() + i, n);
+    return n;
+  }
+  out.append("\xef\xbf\xbd");  // U+FFFD
+  return 1;
+}
+
+}  // namespace
+
 bool is_utf8(std::string_view s) {
   std::size_t i = 0;
   // Eight ASCII bytes at a time: spend rows are nearly all ASCII.
@@ -272,12 +287,8 @@ std::string to_utf8(std::string_view s) {
   while (i < s.size()) {
     if (static_cast<unsigned char>(s[i]) < 0x80) {
       out.push_back(s[i++]);
-    } else if (std::size_t n = utf8_sequence(s.substr(i))) {
-      out.append(s.data() + i, n);
-      i += n;
     } else {
-      out.append("\xef\xbf\xbd");  // U+FFFD
-      ++i;
+      i += append_non_ascii(out, s, i);
     }
   }
   return out;
@@ -311,12 +322,8 @@ void append_json_string(std::string& out, std::string_view s) {
         default: out.append("u00"), out.push_back(kHex[c >> 4]), out.push_back(kHex[c & 15]);
       }
       ++i;
-    } else if (std::size_t n = utf8_sequence(s.substr(i))) {
-      out.append(s.data() + i, n);
-      i += n;
     } else {
-      out.append("\xef\xbf\xbd");  // U+FFFD
-      ++i;
+      i += append_non_ascii(out, s, i);
     }
   }
   out.push_back('"');
