@@ -19,9 +19,10 @@
 
 namespace tollgate {
 
-// messages and count_tokens are the Anthropic-compatible routes; the session
-// serves them as chat_completions once their body is translated.
-enum class Endpoint { chat_completions, completions, embeddings, models, model, health, messages, count_tokens, admin, unknown };
+// messages and count_tokens are the Anthropic-compatible routes, responses
+// the OpenAI Responses API; the session serves them as chat_completions once
+// their body is translated.
+enum class Endpoint { chat_completions, completions, embeddings, models, model, health, messages, count_tokens, responses, admin, unknown };
 const char* to_string(Endpoint e);
 
 // Who is calling, as established by auth middleware: the master key, a
@@ -56,6 +57,15 @@ struct AttemptRecord {
   int status = 0;             // 200, or the error status the attempt produced
   std::string error;          // error type/code; empty on success
   std::string failure;        // FailureClass name
+};
+
+// A POST /v1/responses request, as BodyParser translated it: what the
+// Response objects repeat, and the seam for stored responses.
+struct ResponsesCall {
+  std::string id;           // the Response id (new_response_id(), made once per request)
+  int64_t created_at = 0;   // Unix seconds
+  bool store = true;        // the client's `store` (the API's default: true)
+  nlohmann::json echo;      // the request parameters a Response repeats (instructions, tools, ...)
 };
 
 struct RequestContext {
@@ -96,6 +106,7 @@ struct RequestContext {
   std::string route_model;     // the model group to route to: requested_model after the key's aliases
   bool stream = false;
   bool client_wants_usage = false;  // stream_options.include_usage from the client
+  std::optional<ResponsesCall> responses;  // POST /v1/responses only
   std::optional<Principal> principal;
 
   // Outcome, filled as the request proceeds.

@@ -12,6 +12,7 @@ const char* to_string(Endpoint e) {
     case Endpoint::health: return "health";
     case Endpoint::messages: return "messages";
     case Endpoint::count_tokens: return "count_tokens";
+    case Endpoint::responses: return "responses";
     case Endpoint::admin: return "admin";
     case Endpoint::unknown: return "unknown";
   }

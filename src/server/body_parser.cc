@@ -1,6 +1,10 @@
 #include "server/body_parser.h"
 
+#include <chrono>
+
 #include "api/anthropic_messages_request.h"
+#include "api/responses_request.h"
+#include "api/responses_response.h"
 
 namespace tollgate {
 namespace {
@@ -15,6 +19,7 @@ BodyUse body_use(const RequestContext& ctx) {
     case Endpoint::embeddings:
     case Endpoint::messages:
     case Endpoint::count_tokens:
+    case Endpoint::responses:
       return BodyUse::required;
     case Endpoint::admin:
       return BodyUse::optional;
@@ -48,6 +53,15 @@ Decision BodyParser::parse(RequestContext& ctx) const {
     if (!translated) return translated.error();
     ctx.body = RequestBody(std::move(translated->body));
     for (auto& note : translated->notes) ctx.notes.push_back(std::move(note));
+    ctx.endpoint = Endpoint::chat_completions;
+  } else if (ctx.endpoint == Endpoint::responses) {
+    auto translated = translate_responses_request(ctx.body.view());
+    if (!translated) return translated.error();
+    ctx.body = RequestBody(std::move(translated->body));
+    for (auto& note : translated->notes) ctx.notes.push_back(std::move(note));
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    ctx.responses = ResponsesCall{new_response_id(), std::chrono::duration_cast<std::chrono::seconds>(now).count(),
+                                  translated->store, std::move(translated->echo)};
     ctx.endpoint = Endpoint::chat_completions;
   }
   return std::nullopt;

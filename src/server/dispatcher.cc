@@ -6,6 +6,7 @@
 #include "accounting/token_estimate.h"
 #include "admin/admin_api.h"
 #include "api/anthropic_sink.h"
+#include "api/responses_sink.h"
 #include "middleware/request_overrides.h"
 #include "observability/request_tracing.h"
 #include "server/local_routes.h"
@@ -57,7 +58,12 @@ asio::awaitable<void> Dispatcher::serve(RequestLifecycle& request, HttpRequest& 
   // included: everything they send goes through the translating sink.
   const bool anthropic = route.endpoint == Endpoint::messages || route.endpoint == Endpoint::count_tokens;
   AnthropicSink anthropic_sink(client, ctx);
-  ResponseSink& out = anthropic ? static_cast<ResponseSink&>(anthropic_sink) : client;
+  // The Responses API answers with Response objects and its named events.
+  const bool responses = route.endpoint == Endpoint::responses;
+  ResponsesSink responses_sink(client, ctx);
+  ResponseSink& out = anthropic   ? static_cast<ResponseSink&>(anthropic_sink)
+                      : responses ? static_cast<ResponseSink&>(responses_sink)
+                                  : client;
   if (route.error) {
     co_await request.reject(out, *route.error);
     co_return;
@@ -94,7 +100,7 @@ asio::awaitable<void> Dispatcher::serve(RequestLifecycle& request, HttpRequest& 
   }
   // The Anthropic sink needs the final usage chunk for message_delta; it
   // never forwards it as an OpenAI chunk.
-  if (anthropic) ctx.client_wants_usage = true;
+  if (anthropic || responses) ctx.client_wants_usage = true;
   co_await serve_llm(request, out);
 }
 

@@ -81,6 +81,8 @@ Route resolve_route(http::verb method, std::string_view target) {
     expect(http::verb::post, Endpoint::messages);
   } else if (p == "/v1/messages/count_tokens") {
     expect(http::verb::post, Endpoint::count_tokens);
+  } else if (p == "/v1/responses") {
+    expect(http::verb::post, Endpoint::responses);
   } else if (p == "/v1/models") {
     expect(http::verb::get, Endpoint::models);
   } else if (p.starts_with("/v1/models/") && p.size() > 11) {
