@@ -461,6 +461,29 @@ front = b"".join(rstr(json.dumps(p).encode()) for p in stream_payloads)
 write("anthropic_inbound", "stream", front + le(1, 1) + le(40, 3) + le(3, 1))
 write("anthropic_inbound", "stream_error", rstr(json.dumps(stream_payloads[1]).encode()) +
       rstr(b'{"error":{"message":"overloaded","type":"server_error","code":"overloaded"}}') + le(1, 1) + le(0, 3) + le(3, 1))
+# --- responses_inbound: POST /v1/responses both ways ----------------------------
+# request: body, then the mode byte (0: no resolver, 4: a resolver).
+responses_body = {"model": "gpt-x", "instructions": "Be brief.", "stream": True, "store": False,
+                  "input": [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": "ls"},
+                                                                             {"type": "input_image", "image_url": "data:image/png;base64,AA"}]},
+                            {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "gAAAAsecret"},
+                            {"type": "function_call", "call_id": "call_1", "name": "exec_command", "arguments": "{\"cmd\":\"ls\"}"},
+                            {"type": "function_call_output", "call_id": "call_1", "output": "a.txt"},
+                            {"type": "item_reference", "id": "msg_1"}],
+                  "tools": [{"type": "function", "name": "exec_command", "parameters": {"type": "object"}, "strict": False}],
+                  "tool_choice": "auto", "parallel_tool_calls": True, "reasoning": {"effort": "low", "summary": "auto"},
+                  "text": {"format": {"type": "json_schema", "name": "o", "schema": {"type": "object"}}},
+                  "max_output_tokens": 100, "include": ["reasoning.encrypted_content"], "prompt_cache_key": "k"}
+write("responses_inbound", "request", json.dumps(responses_body).encode() + le(4, 1))
+write("responses_inbound", "request_hosted_tool", b'{"model":"m","input":"hi","tools":[{"type":"web_search"}]}' + le(0, 1))
+# reply: body, then the usage flag (1), the status pick (1; 0 = 200, 6 = 429), mode 1.
+write("responses_inbound", "reply", json.dumps(completion).encode() + le(0, 1) + le(0, 1) + le(1, 1))
+write("responses_inbound", "reply_error", json.dumps(errors["response_openai"]).encode() + le(0, 1) + le(6, 1) + le(1, 1))
+# stream: payload strings from the front, then mode 2 ([DONE] appended) or 3 (broken off).
+write("responses_inbound", "stream", front + le(2, 1))
+write("responses_inbound", "stream_broken", rstr(json.dumps(stream_payloads[1]).encode()) + le(3, 1))
+write("responses_inbound", "stream_error", rstr(json.dumps(stream_payloads[1]).encode()) +
+      rstr(b'{"error":{"message":"slow down","type":"rate_limit_error","code":"rate_limit_exceeded"}}') + le(2, 1))
 # --- dictionaries (tests/fuzz/dict/<target>.dict) -------------------------------
 # The member names and values of the OpenAI and Anthropic request shapes, so
 # that mutations reach nested structure (tool calls, content parts, schemas).
@@ -495,6 +518,11 @@ def write_dict(target, words):
 for t in ["request_body"] + ["request_" + p for p in ("openai", "azure", "anthropic", "gemini", "bedrock", "cohere", "vertex")]:
     write_dict(t, openai_words)
 write_dict("anthropic_inbound", sorted(set(openai_words + anthropic_words)))
+responses_words = ["instructions", "input_text", "output_text", "input_image", "input_file", "file_id", "file_url",
+                   "filename", "message", "function_call", "function_call_output", "call_id", "output", "reasoning",
+                   "summary", "encrypted_content", "item_reference", "previous_response_id", "max_output_tokens",
+                   "store", "include", "truncation", "safety_identifier", "background", "web_search", "namespace"]
+write_dict("responses_inbound", sorted(set(openai_words + anthropic_words + responses_words)))
 print("corpus written to", ROOT)
 
 # --- spend row codec ----------------------------------------------------------
