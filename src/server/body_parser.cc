@@ -15,6 +15,7 @@ BodyUse body_use(const RequestContext& ctx) {
     case Endpoint::embeddings:
     case Endpoint::messages:
     case Endpoint::count_tokens:
+    case Endpoint::response_input_tokens:
       return BodyUse::required;
     case Endpoint::admin:
       return BodyUse::optional;
