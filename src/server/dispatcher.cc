@@ -90,9 +90,7 @@ asio::awaitable<void> Dispatcher::serve(RequestLifecycle& request, HttpRequest& 
     ctx.status = reply.status;
     ctx.error_type = reply.error_type;
     ctx.reject_reason = reply.error_message;
-    HeaderList h;
-    h.emplace_back("content-type", "application/json");
-    co_await out.send_response(reply.status, std::move(reply.body), std::move(h));
+    co_await out.send_response(reply.status, std::move(reply.body), {});
     co_return;
   }
   if (route.endpoint == Endpoint::count_tokens) {

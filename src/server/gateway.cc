@@ -236,9 +236,12 @@ Gateway::Gateway(std::shared_ptr<const Config> config, GatewayOptions options)
   });
   state_->parallel = std::make_shared<ParallelLimiter>();
   state_->rejections = std::make_shared<RejectionTally>();
-  if (!config->database.empty()) open_database();
-  // Stored responses: in the database when there is one, else in memory.
-  state_->responses = std::make_shared<ResponseArchive>(config->responses, state_->db, state_->now);
+  if (!config->database.empty()) {
+    open_database();
+  } else {
+    // Stored responses without a database: in memory (lost on restart).
+    state_->responses = std::make_shared<ResponseArchive>(config->responses, nullptr, state_->now);
+  }
   // The first generation; a config that cannot be built is a start-up error.
   state_->publish(build_generation(config, 1, nullptr));
 }
@@ -439,6 +442,8 @@ void Gateway::open_database() {
     spdlog::info("ledger: {} row(s) from before the last stop are still to ship", n);
   }
   state_->admin = std::make_shared<AdminApi>(state_->db, state_->directory, state_->now);
+  // Before the maintenance thread starts: it sweeps them.
+  state_->responses = std::make_shared<ResponseArchive>(cfg.responses, state_->db, state_->now);
   // One round now, so keys work from the first request when the database is
   // up; the maintenance thread retries when it is not.
   maintenance_round();

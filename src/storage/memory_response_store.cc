@@ -103,6 +103,7 @@ std::optional<std::string> MemoryResponseStore::find_item(const std::string& ite
 
 std::optional<Conversation> MemoryResponseStore::conversation(const std::string& previous_response_id,
                                                               const std::string& owner, int max_depth, TimePoint now) {
+  if (!valid_response_id(previous_response_id)) return std::nullopt;
   std::lock_guard lock(mu_);
   std::vector<const Entry*> chain;
   std::string next = previous_response_id;

@@ -186,7 +186,7 @@ TEST_F(ResponsesRoutesTest, InputTokensEstimatesTheRequest) {
 TEST_F(ResponsesRoutesTest, HostilePathsGetCleanErrors) {
   start_gateway();
   put(make_response("resp_ok", "static:team-a"));
-  for (const std::string target :
+  for (const std::string& target :
        {std::string("/v1/responses/%00"), "/v1/responses/" + std::string(2000, 'a'), std::string("/v1/responses/..%2Fresp_ok"),
         std::string("/v1/responses/resp_ok%27%3B%20DROP%20TABLE%20stored_responses"), std::string("/v1/responses/%C3%A9"),
         std::string("/v1/responses//input_items"), std::string("/v1/responses/resp_ok%20")}) {

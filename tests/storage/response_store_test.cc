@@ -249,7 +249,7 @@ TEST_P(ResponseStoreTest, ExpiredResponsesAreInvisibleAtOnceAndPurgedLater) {
 
 TEST_P(ResponseStoreTest, HostileIdsAreNotFoundAndBadRecordsRefused) {
   rs->put(response("resp_ok", "master", json::array({message("msg_ok", "user", "q")}), json::array()));
-  for (const std::string id : {std::string("'; DROP TABLE stored_responses; --"), std::string(129, 'a'), std::string(),
+  for (const std::string& id : {std::string("'; DROP TABLE stored_responses; --"), std::string(129, 'a'), std::string(),
                                std::string("resp_ok\0x", 9), std::string("resp_%"), std::string("resp_ok "),
                                std::string("r\xc3\xa9sp"), std::string("../resp_ok")}) {
     SCOPED_TRACE(id);
