@@ -210,6 +210,20 @@ struct BudgetConfig {
   int64_t end_user_max_tracked = 10000;
 };
 
+// Stored responses of the Responses API (docs/api.md, "Stored responses").
+// Kept in the database when one is configured, else in memory (bounded,
+// lost on restart).
+struct ResponsesConfig {
+  bool store_default = true;  // what a request without `store` gets
+  int retention_days = 30;    // 0: kept until deleted
+  // A response (input, output and Response object) larger than this is
+  // answered but not stored.
+  uint64_t max_response_bytes = 8ull << 20;
+  // Without a database: the most the kept responses may take in memory
+  // (least recently used go first).
+  uint64_t memory_max_bytes = 256ull << 20;
+};
+
 struct LoggingConfig {
   std::string level = "info";
   bool json = false;  // access log as one JSON object per line
@@ -232,6 +246,7 @@ struct Config {
   int key_refresh_ms = 1'000;     // how often other instances' key changes are picked up
   LedgerConfig ledger;
   BudgetConfig budgets;
+  ResponsesConfig responses;
   MetricsConfig metrics;
   TracingConfig tracing;
   ReloadConfig reload;

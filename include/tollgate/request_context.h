@@ -21,8 +21,11 @@ namespace tollgate {
 
 // messages and count_tokens are the Anthropic-compatible routes, responses
 // the OpenAI Responses API; the session serves them as chat_completions once
-// their body is translated.
-enum class Endpoint { chat_completions, completions, embeddings, models, model, health, messages, count_tokens, responses, admin, unknown };
+// their body is translated. response_object (GET/DELETE /v1/responses/{id}),
+// response_input_items and response_input_tokens are the stored-response
+// routes (api/responses_routes.h).
+enum class Endpoint { chat_completions, completions, embeddings, models, model, health, messages, count_tokens, responses,
+                      admin, response_object, response_input_items, response_input_tokens, unknown };
 const char* to_string(Endpoint e);
 
 // Who is calling, as established by auth middleware: the master key, a

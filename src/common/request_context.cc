@@ -14,6 +14,9 @@ const char* to_string(Endpoint e) {
     case Endpoint::count_tokens: return "count_tokens";
     case Endpoint::responses: return "responses";
     case Endpoint::admin: return "admin";
+    case Endpoint::response_object: return "response_object";
+    case Endpoint::response_input_items: return "response_input_items";
+    case Endpoint::response_input_tokens: return "response_input_tokens";
     case Endpoint::unknown: return "unknown";
   }
   return "unknown";

@@ -579,7 +579,7 @@ ConfigLoadResult Loader::load(const YAML::Node& root) {
   const Fields top = fields(
       root, "",
       {"server", "master_key", "price_file", "logging", "providers", "models", "router", "keys", "database",
-       "database_pool", "key_refresh_ms", "ledger", "budgets", "metrics", "tracing", "reload"});
+       "database_pool", "key_refresh_ms", "ledger", "budgets", "responses", "metrics", "tracing", "reload"});
   load_server(top, cfg->server);
 
   if (read_string(top, "master_key", cfg->master_key)) {

@@ -86,6 +86,21 @@ void load_router(YamlReader& r, const Fields& top, RouterConfig& out) {
   }
 }
 
+namespace {
+
+void load_responses(YamlReader& r, const Fields& top, ResponsesConfig& out) {
+  const Fields f = r.fields(top.node("responses"), "responses",
+                          {"store_default", "retention_days", "max_response_mb", "memory_max_mb"});
+  r.read_bool(f, "store_default", out.store_default);
+  r.read_int(f, "retention_days", out.retention_days, 0, 36'500);
+  int64_t mb = static_cast<int64_t>(out.max_response_bytes >> 20);
+  if (r.read_int(f, "max_response_mb", mb, 1, 1'024)) out.max_response_bytes = static_cast<uint64_t>(mb) << 20;
+  mb = static_cast<int64_t>(out.memory_max_bytes >> 20);
+  if (r.read_int(f, "memory_max_mb", mb, 1, 1'000'000)) out.memory_max_bytes = static_cast<uint64_t>(mb) << 20;
+}
+
+}  // namespace
+
 void load_storage(YamlReader& r, const Fields& top, Config& cfg) {
   if (r.read_string(top, "database", cfg.database) && !cfg.database.empty()) {
     const std::string& url = cfg.database;
@@ -130,6 +145,7 @@ void load_storage(YamlReader& r, const Fields& top, Config& cfg) {
       !cfg.budgets.end_user_budget_duration.empty() && !valid_budget_duration(cfg.budgets.end_user_budget_duration)) {
     r.error(eu.at("budget_duration"), "expected a duration such as 30s, 10m, 1h, 1d, 7d, 2w or 1mo");
   }
+  load_responses(r, top, cfg.responses);
   if ((cfg.budgets.end_user_max_budget || top.has("ledger")) && cfg.database.empty()) {
     r.warn("database", "not set: budgets and the ledger need a database; nothing will be recorded");
   }

@@ -20,6 +20,7 @@ BodyUse body_use(const RequestContext& ctx) {
     case Endpoint::messages:
     case Endpoint::count_tokens:
     case Endpoint::responses:
+    case Endpoint::response_input_tokens:
       return BodyUse::required;
     case Endpoint::admin:
       return BodyUse::optional;

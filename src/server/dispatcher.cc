@@ -7,6 +7,7 @@
 #include "admin/admin_api.h"
 #include "api/anthropic_sink.h"
 #include "api/responses_sink.h"
+#include "api/responses_routes.h"
 #include "middleware/request_overrides.h"
 #include "observability/request_tracing.h"
 #include "server/local_routes.h"
@@ -86,6 +87,16 @@ asio::awaitable<void> Dispatcher::serve(RequestLifecycle& request, HttpRequest& 
     auto reply = models_reply(route, ctx, *gen.config);
     ctx.status = reply.status;
     co_await out.send_response(reply.status, std::move(reply.body), std::move(reply.headers));
+    co_return;
+  }
+  if (route.endpoint == Endpoint::response_object || route.endpoint == Endpoint::response_input_items ||
+      route.endpoint == Endpoint::response_input_tokens) {
+    auto op = serve_stored_responses(state.responses.get(), ctx, *gen.config, http.method(), http.target());
+    ResponsesReply reply = co_await std::move(op);
+    ctx.status = reply.status;
+    ctx.error_type = reply.error_type;
+    ctx.reject_reason = reply.error_message;
+    co_await out.send_response(reply.status, std::move(reply.body), {});
     co_return;
   }
   if (route.endpoint == Endpoint::count_tokens) {

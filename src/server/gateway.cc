@@ -36,6 +36,7 @@
 #include "observability/gateway_metrics.h"
 #include "observability/otlp_exporter.h"
 #include "storage/db_pool.h"
+#include "storage/response_archive.h"
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_future.hpp>
 
@@ -235,7 +236,12 @@ Gateway::Gateway(std::shared_ptr<const Config> config, GatewayOptions options)
   });
   state_->parallel = std::make_shared<ParallelLimiter>();
   state_->rejections = std::make_shared<RejectionTally>();
-  if (!config->database.empty()) open_database();
+  if (!config->database.empty()) {
+    open_database();
+  } else {
+    // Stored responses without a database: in memory (lost on restart).
+    state_->responses = std::make_shared<ResponseArchive>(config->responses, nullptr, state_->now);
+  }
   // The first generation; a config that cannot be built is a start-up error.
   state_->publish(build_generation(config, 1, nullptr));
 }
@@ -323,6 +329,13 @@ std::vector<std::string> keep_restart_only(const Config& running, Config& next) 
     changed.push_back("budgets.end_user.max_tracked");
     next.budgets.end_user_max_tracked = running.budgets.end_user_max_tracked;
   }
+  const auto& ra = running.responses;
+  const auto& rb = next.responses;
+  if (ra.store_default != rb.store_default || ra.retention_days != rb.retention_days ||
+      ra.max_response_bytes != rb.max_response_bytes || ra.memory_max_bytes != rb.memory_max_bytes) {
+    changed.push_back("responses");
+  }
+  next.responses = running.responses;
   next.reload = running.reload;
   next.database = running.database;
   next.database_pool = running.database_pool;
@@ -429,6 +442,8 @@ void Gateway::open_database() {
     spdlog::info("ledger: {} row(s) from before the last stop are still to ship", n);
   }
   state_->admin = std::make_shared<AdminApi>(state_->db, state_->directory, state_->now);
+  // Before the maintenance thread starts: it sweeps them.
+  state_->responses = std::make_shared<ResponseArchive>(cfg.responses, state_->db, state_->now);
   // One round now, so keys work from the first request when the database is
   // up; the maintenance thread retries when it is not.
   maintenance_round();
@@ -471,6 +486,9 @@ void Gateway::maintenance_round() {
       st.db->run_sync([&](Store& s) { n = s.reset_budgets(now); });
       if (n > 0) spdlog::info("database: {} budget period(s) reset", n);
       last_budget_reset_ = now;
+    }
+    if (st.responses) {
+      if (const int64_t n = st.responses->sweep(); n > 0) spdlog::info("database: {} expired stored response(s) deleted", n);
     }
     maintenance_failures_ = 0;
   } catch (const std::exception& e) {

@@ -32,6 +32,7 @@ class AdminApi;
 class GatewayMetrics;
 class OtlpExporter;
 class RejectionTally;
+class ResponseArchive;
 
 struct GatewayOptions {
   // How the router waits between attempts; default: a real timer.
@@ -85,6 +86,9 @@ struct SharedState {
   std::shared_ptr<DirectoryHolder> directory;
   std::shared_ptr<Ledger> ledger;
   std::shared_ptr<AdminApi> admin;
+  // Stored responses of the Responses API: in the database when there is
+  // one, else in memory. Always present.
+  std::shared_ptr<ResponseArchive> responses;
   // Always present (static keys have no budgets, but limits are per key).
   std::shared_ptr<BudgetBook> budgets;
   std::shared_ptr<RateLimiter> rate_limiter;

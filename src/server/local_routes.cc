@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "admin/admin_api.h"
+#include "api/responses_routes.h"
 #include "middleware/policy.h"
 
 namespace tollgate {
@@ -85,6 +86,19 @@ Route resolve_route(http::verb method, std::string_view target) {
     expect(http::verb::post, Endpoint::responses);
   } else if (p == "/v1/models") {
     expect(http::verb::get, Endpoint::models);
+  } else if (auto rp = parse_responses_path(p); rp.kind != ResponsesPath::Kind::none) {
+    // The path recorded (logs, metrics, rows) names the route, not the id.
+    if (rp.kind == ResponsesPath::Kind::input_tokens) {
+      expect(http::verb::post, Endpoint::response_input_tokens);
+    } else if (rp.kind == ResponsesPath::Kind::input_items) {
+      r.path = "/v1/responses/{id}/input_items";
+      r.endpoint = Endpoint::response_input_items;
+      if (method != http::verb::get) r.error = method_not_allowed(m, r.path, "GET");
+    } else {
+      r.path = "/v1/responses/{id}";
+      r.endpoint = Endpoint::response_object;
+      if (method != http::verb::get && method != http::verb::delete_) r.error = method_not_allowed(m, r.path, "GET or DELETE");
+    }
   } else if (p.starts_with("/v1/models/") && p.size() > 11) {
     expect(http::verb::get, Endpoint::model);
     r.model_id = percent_decode(std::string_view(p).substr(11));

@@ -31,9 +31,11 @@ const std::vector<Migration>& migrations(Dialect dialect) {
   // Add a new file here and to embed_data(...) in CMakeLists.txt.
   static const std::vector<Migration> pg = sorted({
       parse("0001_init.sql", embedded::migrations_postgresql_0001_init()),
+      parse("0002_stored_responses.sql", embedded::migrations_postgresql_0002_stored_responses()),
   });
   static const std::vector<Migration> sqlite = sorted({
       parse("0001_init.sql", embedded::migrations_sqlite_0001_init()),
+      parse("0002_stored_responses.sql", embedded::migrations_sqlite_0002_stored_responses()),
   });
   return dialect == Dialect::postgresql ? pg : sqlite;
 }

@@ -32,6 +32,9 @@ struct SqlResult {
 
 class SqlStore : public Store {
  public:
+  // Stored responses live on the same connection (sql_response_store.h).
+  friend class SqlResponseStore;
+
   std::vector<std::string> migrate() override;
   std::vector<std::string> applied_migrations() override;
   int64_t change_version() override;

@@ -234,6 +234,12 @@ write("traceparent", "unsampled", b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b71
 write("traceparent", "future", b"cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-09-extra")
 write("traceparent", "zero", b"00-00000000000000000000000000000000-00f067aa0ba902b7-01")
 
+# --- responses_path -------------------------------------------------------------
+write("responses_path", "object", b"/v1/responses/resp_67cb71b351908190a308f3859487620d")
+write("responses_path", "input_items", b"/v1/responses/resp_abc/input_items?limit=2&order=asc&after=msg_1&include%5B%5D=x")
+write("responses_path", "input_tokens", b"/v1/responses/input_tokens")
+write("responses_path", "hostile", b"/v1/responses/..%2F%00%27/input_items?limit=0x10&order=%ff&after=a+b")
+
 # --- config loader ------------------------------------------------------------
 example = os.path.join(os.path.dirname(ROOT), "..", "..", "config", "example.yaml")
 with open(example, "rb") as f:

@@ -77,10 +77,10 @@ std::string dec(const std::string& s) { return s; }
 }  // namespace
 
 TEST_P(StoreTest, MigrateIsIdempotentAndListed) {
-  EXPECT_EQ(first_migration, std::vector<std::string>{"0001_init.sql"});
+  EXPECT_EQ(first_migration, (std::vector<std::string>{"0001_init.sql", "0002_stored_responses.sql"}));
   EXPECT_TRUE(store->migrate().empty());
   EXPECT_TRUE(connect()->migrate().empty());
-  EXPECT_EQ(store->applied_migrations(), std::vector<std::string>{"0001_init.sql"});
+  EXPECT_EQ(store->applied_migrations(), (std::vector<std::string>{"0001_init.sql", "0002_stored_responses.sql"}));
 }
 
 TEST_P(StoreTest, KeyCrudConflictsAuditAndVersion) {

@@ -64,7 +64,7 @@ TEST(StoreUtilTest, StoreFactoryUrls) {
   EXPECT_THROW(store_factory("sqlite://"), StoreError);
   auto mem = store_factory("sqlite::memory:");
   auto s = mem();
-  EXPECT_EQ(s->migrate(), std::vector<std::string>{"0001_init.sql"});
+  EXPECT_EQ(s->migrate(), (std::vector<std::string>{"0001_init.sql", "0002_stored_responses.sql"}));
   // Connection failures surface as "unavailable".
   auto unreachable = store_factory("postgresql://nobody:x@127.0.0.1:1/none?connect_timeout=2");
   try {
