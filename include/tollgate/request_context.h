@@ -69,6 +69,7 @@ struct ResponsesCall {
   int64_t created_at = 0;   // Unix seconds
   bool store = true;        // the client's `store` (the API's default: true)
   nlohmann::json echo;      // the request parameters a Response repeats (instructions, tools, ...)
+  std::string input_items;  // when stored: the client's input items with ids (a JSON array)
 };
 
 struct RequestContext {

@@ -72,9 +72,9 @@ ApiError bad_query(std::string message, std::string param) {
   return ApiError::bad_request(std::move(message), std::move(param), "invalid_value");
 }
 
-ResponsesReply reply_error(const ApiError& e) { return {e.status, e.body(), e.type, e.message}; }
+StoredResponsesReply reply_error(const ApiError& e) { return {e.status, e.body(), e.type, e.message}; }
 
-ResponsesReply reply_json(const json& j) { return {200, j.dump(-1, ' ', false, json::error_handler_t::replace), {}, {}}; }
+StoredResponsesReply reply_json(const json& j) { return {200, j.dump(-1, ' ', false, json::error_handler_t::replace), {}, {}}; }
 
 // Builds {"object":"list",...} from a page of stored item texts without
 // parsing them: they are JSON the store produced.
@@ -142,7 +142,7 @@ ApiError previous_response_not_found(std::string_view id) {
   return ApiError::bad_request(std::move(message), "previous_response_id", "previous_response_not_found");
 }
 
-asio::awaitable<ResponsesReply> serve_stored_responses(ResponseArchive* archive, const RequestContext& ctx,
+asio::awaitable<StoredResponsesReply> serve_stored_responses(ResponseArchive* archive, const RequestContext& ctx,
                                                        const Config& config, http::verb method,
                                                        std::string_view target) {
   const auto q = target.find('?');
@@ -165,7 +165,7 @@ asio::awaitable<ResponsesReply> serve_stored_responses(ResponseArchive* archive,
       if (!parsed) co_return reply_error(parsed.error());
       auto page = co_await archive->input_items(route.id, owner, *parsed);
       if (!page) co_return reply_error(response_not_found(route.id));
-      co_return ResponsesReply{200, list_body(*page), {}, {}};
+      co_return StoredResponsesReply{200, list_body(*page), {}, {}};
     }
     if (method == http::verb::delete_) {
       if (!co_await archive->remove(route.id, owner)) co_return reply_error(response_not_found(route.id));
@@ -173,7 +173,7 @@ asio::awaitable<ResponsesReply> serve_stored_responses(ResponseArchive* archive,
     }
     auto stored = co_await archive->get(route.id, owner);
     if (!stored) co_return reply_error(response_not_found(route.id));
-    co_return ResponsesReply{200, std::move(stored->response_json), {}, {}};
+    co_return StoredResponsesReply{200, std::move(stored->response_json), {}, {}};
   } catch (const StoreError&) {
     // Never the database's words: they may name tables, hosts or users.
     co_return reply_error(ApiError::unavailable("Stored responses are unavailable right now (database error); retry later."));

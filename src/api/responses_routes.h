@@ -51,7 +51,7 @@ ApiError response_not_found(std::string_view id);
 // /v1/responses with a previous_response_id that get() does not find.
 ApiError previous_response_not_found(std::string_view id);
 
-struct ResponsesReply {
+struct StoredResponsesReply {
   int status = 200;
   std::string body;
   std::string error_type;  // OpenAI error type, "" on success
@@ -60,7 +60,7 @@ struct ResponsesReply {
 
 // Answers one stored-response request. archive null: 503 (not built).
 // Database failures become 503.
-boost::asio::awaitable<ResponsesReply> serve_stored_responses(ResponseArchive* archive, const RequestContext& ctx,
+boost::asio::awaitable<StoredResponsesReply> serve_stored_responses(ResponseArchive* archive, const RequestContext& ctx,
                                                               const Config& config, boost::beast::http::verb method,
                                                               std::string_view target);
 

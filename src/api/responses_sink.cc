@@ -1,13 +1,42 @@
 #include "api/responses_sink.h"
 
 #include "accounting/token_estimate.h"
+#include <spdlog/spdlog.h>
+
+#include "api/responses_history.h"
 #include "api/responses_response.h"
+#include "api/responses_routes.h"
+#include "storage/response_archive.h"
+#include "tollgate/json_document.h"
 
 namespace tollgate {
 
 namespace asio = boost::asio;
 
-ResponsesSink::ResponsesSink(ResponseSink& inner, const RequestContext& ctx) : inner_(inner), ctx_(ctx) {}
+ResponsesSink::ResponsesSink(ResponseSink& inner, const RequestContext& ctx, ResponseArchive* archive,
+                             const Config* config)
+    : inner_(inner), ctx_(ctx), archive_(archive), config_(config) {}
+
+asio::awaitable<void> ResponsesSink::store_turn(std::string_view response_json) {
+  if (!archive_ || !config_ || !ctx_.responses || !ctx_.responses->store) co_return;
+  std::string failure;
+  try {
+    auto tree = parse_json_tree(response_json);
+    if (!tree) co_return;
+    // A terminal event carries the Response in "response"; a whole answer is one.
+    const nlohmann::json& response = tree->contains("response") ? (*tree)["response"] : *tree;
+    auto record = stored_response(response, owner_of(ctx_, *config_), ctx_.responses->input_items);
+    if (!record) co_return;
+    const bool stored = co_await archive_->put(std::move(*record));
+    if (!stored) spdlog::info("[{}] response {} is larger than responses.max_response_bytes; not stored", ctx_.request_id,
+                              ctx_.responses->id);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  if (!failure.empty()) {
+    spdlog::warn("[{}] response {} could not be stored: {}", ctx_.request_id, ctx_.responses->id, failure);
+  }
+}
 
 ResponseEnvelope ResponsesSink::envelope() const {
   const ResponsesCall& call = ctx_.responses ? *ctx_.responses : ResponsesCall{};
@@ -27,6 +56,7 @@ asio::awaitable<bool> ResponsesSink::send_response(int status, std::string body,
   // Errors before the route parsed the request (no ctx.responses) pass as they are.
   ResponsesReply reply = ctx_.responses ? responses_reply(status, body, ctx_.usage, envelope())
                                         : ResponsesReply{status, std::move(body)};
+  if (ctx_.responses && reply.status == 200) co_await store_turn(reply.body);
   const bool sent = co_await inner_.send_response(reply.status, std::move(reply.body), std::move(headers));
   co_return sent;
 }
@@ -39,6 +69,9 @@ asio::awaitable<bool> ResponsesSink::start_stream(HeaderList headers) {
 
 asio::awaitable<bool> ResponsesSink::send_pending() {
   for (std::size_t i = 0; i < pending_.size(); ++i) {
+    if (pending_[i].type == "response.completed" || pending_[i].type == "response.incomplete") {
+      co_await store_turn(pending_[i].data);
+    }
     const bool sent = co_await inner_.send_named_event(pending_[i].type, pending_[i].data);
     if (!sent) co_return false;
   }

@@ -3,7 +3,10 @@
 #include <chrono>
 
 #include "api/anthropic_messages_request.h"
+#include "api/responses_history.h"
 #include "api/responses_request.h"
+#include "api/responses_routes.h"
+#include "storage/response_archive.h"
 #include "api/responses_response.h"
 
 namespace tollgate {
@@ -31,7 +34,12 @@ BodyUse body_use(const RequestContext& ctx) {
 
 }  // namespace
 
-Decision BodyParser::parse(RequestContext& ctx) const {
+Decision BodyParser::parse(RequestContext& ctx, const ResponseItemResolver* history) const {
+  if (auto refused = parse_json(ctx)) return refused;
+  return translate(ctx, history);
+}
+
+Decision BodyParser::parse_json(RequestContext& ctx) const {
   const BodyUse use = body_use(ctx);
   if (use == BodyUse::none || (use == BodyUse::optional && ctx.body_bytes.empty())) {
     ctx.body_bytes.clear();
@@ -48,6 +56,10 @@ Decision BodyParser::parse(RequestContext& ctx) const {
                                  {}, "invalid_json");
   }
   ctx.body = RequestBody(std::move(parsed.value()));
+  return std::nullopt;
+}
+
+Decision BodyParser::translate(RequestContext& ctx, const ResponseItemResolver* history) const {
   if (ctx.endpoint == Endpoint::messages || ctx.endpoint == Endpoint::count_tokens) {
     const auto call = ctx.endpoint == Endpoint::count_tokens ? MessagesCall::count_tokens : MessagesCall::create;
     auto translated = translate_messages_request(ctx.body.view(), call);
@@ -56,18 +68,35 @@ Decision BodyParser::parse(RequestContext& ctx) const {
     for (auto& note : translated->notes) ctx.notes.push_back(std::move(note));
     ctx.endpoint = Endpoint::chat_completions;
   } else if (ctx.endpoint == Endpoint::responses) {
-    auto translated = translate_responses_request(ctx.body.view());
+    auto translated = translate_responses_request(ctx.body.view(), history);
     if (!translated) return translated.error();
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    ResponsesCall call{new_response_id(), std::chrono::duration_cast<std::chrono::seconds>(now).count(),
+                       translated->store, std::move(translated->echo)};
+    if (archive_ && !ctx.body.view()["store"].is_boolean()) {
+      // No `store` in the request: the operator's default (responses.store_default).
+      call.store = archive_->store_default();
+      call.echo["store"] = call.store;
+    }
+    // The client's own input items, kept for storing the turn.
+    if (call.store && archive_) call.input_items = input_items_to_store(ctx.body.view());
     ctx.body = RequestBody(std::move(translated->body));
     for (auto& note : translated->notes) ctx.notes.push_back(std::move(note));
-    const auto now = std::chrono::system_clock::now().time_since_epoch();
-    ctx.responses = ResponsesCall{new_response_id(), std::chrono::duration_cast<std::chrono::seconds>(now).count(),
-                                  translated->store, std::move(translated->echo)};
+    ctx.responses = std::move(call);
     ctx.endpoint = Endpoint::chat_completions;
   }
   return std::nullopt;
 }
 
-boost::asio::awaitable<Decision> BodyParser::on_request(RequestContext& ctx) { co_return parse(ctx); }
+boost::asio::awaitable<Decision> BodyParser::on_request(RequestContext& ctx) {
+  if (auto refused = parse_json(ctx)) co_return refused;
+  if (ctx.endpoint != Endpoint::responses || !archive_ || !config_) co_return translate(ctx, nullptr);
+  // What the request names in stored responses, read before the
+  // (synchronous) translation asks for it.
+  auto fetch = fetch_response_history(archive_.get(), owner_of(ctx, *config_), ctx.body.view());
+  auto history = co_await std::move(fetch);
+  if (!history) co_return history.error();
+  co_return translate(ctx, history->get());
+}
 
 }  // namespace tollgate

@@ -10,22 +10,39 @@
 //
 // LLM POST routes need a JSON body; admin POSTs may omit it; GETs have none.
 
+#include <memory>
+
+#include "tollgate/config.h"
 #include "tollgate/json_document.h"
 #include "tollgate/middleware.h"
 
 namespace tollgate {
 
+class ResponseArchive;
+class ResponseItemResolver;
+
 class BodyParser final : public Middleware {
  public:
-  explicit BodyParser(JsonLimits limits) : limits_(limits) {}
+  // `archive` (may be null) holds stored responses: a Responses request's
+  // previous_response_id and item_reference inputs are read from it, for
+  // the caller's owner, before translation. `config` outlives the parser.
+  explicit BodyParser(JsonLimits limits, std::shared_ptr<ResponseArchive> archive = nullptr,
+                      std::shared_ptr<const Config> config = nullptr)
+      : limits_(limits), archive_(std::move(archive)), config_(std::move(config)) {}
   std::string_view name() const override { return "body_parser"; }
   boost::asio::awaitable<Decision> on_request(RequestContext& ctx) override;
 
-  // The same steps, callable without a coroutine (fuzzing, tests).
-  Decision parse(RequestContext& ctx) const;
+  // The same steps, callable without a coroutine (fuzzing, tests): stored
+  // items are looked up in `history` (null: none are found).
+  Decision parse(RequestContext& ctx, const ResponseItemResolver* history = nullptr) const;
 
  private:
+  Decision parse_json(RequestContext& ctx) const;
+  Decision translate(RequestContext& ctx, const ResponseItemResolver* history) const;
+
   JsonLimits limits_;
+  std::shared_ptr<ResponseArchive> archive_;
+  std::shared_ptr<const Config> config_;
 };
 
 }  // namespace tollgate

@@ -61,7 +61,7 @@ asio::awaitable<void> Dispatcher::serve(RequestLifecycle& request, HttpRequest& 
   AnthropicSink anthropic_sink(client, ctx);
   // The Responses API answers with Response objects and its named events.
   const bool responses = route.endpoint == Endpoint::responses;
-  ResponsesSink responses_sink(client, ctx);
+  ResponsesSink responses_sink(client, ctx, state.responses.get(), gen.config.get());
   ResponseSink& out = anthropic   ? static_cast<ResponseSink&>(anthropic_sink)
                       : responses ? static_cast<ResponseSink&>(responses_sink)
                                   : client;
@@ -92,7 +92,7 @@ asio::awaitable<void> Dispatcher::serve(RequestLifecycle& request, HttpRequest& 
   if (route.endpoint == Endpoint::response_object || route.endpoint == Endpoint::response_input_items ||
       route.endpoint == Endpoint::response_input_tokens) {
     auto op = serve_stored_responses(state.responses.get(), ctx, *gen.config, http.method(), http.target());
-    ResponsesReply reply = co_await std::move(op);
+    StoredResponsesReply reply = co_await std::move(op);
     ctx.status = reply.status;
     ctx.error_type = reply.error_type;
     ctx.reject_reason = reply.error_message;

@@ -266,7 +266,7 @@ std::shared_ptr<const Generation> Gateway::build_generation(std::shared_ptr<cons
   auto chain = std::make_shared<MiddlewareChain>();
   chain->add(std::make_shared<AuthMiddleware>(config, state_->directory, state_->now));
   if (state_->ledger) chain->add(std::make_shared<LedgerGate>(state_->ledger));
-  chain->add(std::make_shared<BodyParser>(JsonLimits{config->server.max_json_depth}));
+  chain->add(std::make_shared<BodyParser>(JsonLimits{config->server.max_json_depth}, state_->responses, config));
   chain->add(std::make_shared<RequestValidation>());
   chain->add(std::make_shared<Policy>(config));
   chain->add(std::make_shared<RequestOverrides>(config));
