@@ -58,6 +58,9 @@ class Provider {
   // anything was committed to the sink it writes nothing, so the router may
   // retry. On failure after the stream started it returns the error and the
   // router ends the stream with an error event.
+  // True when this provider takes an Anthropic Messages request natively
+  // (ctx.anthropic_body, passed through with only the model changed).
+  virtual bool speaks_anthropic_messages() const { return false; }
   virtual boost::asio::awaitable<AttemptOutcome> call(RequestContext& ctx,
                                                       const DeploymentConfig& deployment,
                                                       const AttemptLimits& limits,

@@ -111,6 +111,21 @@ struct RequestContext {
   bool stream = false;
   bool client_wants_usage = false;  // stream_options.include_usage from the client
   std::optional<ResponsesCall> responses;  // POST /v1/responses only
+  // POST /v1/messages and /v1/messages/count_tokens: the client's Anthropic
+  // request as it was sent (`body` holds its translation to the chat shape)
+  // and its anthropic-version and anthropic-beta headers, so that a
+  // deployment whose provider speaks the Messages API takes it natively.
+  std::optional<RequestBody> anthropic_body;
+  bool anthropic_count_tokens = false;
+  // Notes of its translation ("ignored context_management"), added to
+  // `notes` by the router for attempts that send the translated request.
+  std::vector<std::string> translation_notes;
+  std::string anthropic_version;
+  std::string anthropic_beta;
+  // Set by a provider that relays the upstream's answer already in the
+  // client's API shape (native pass-through): the API's sink forwards it
+  // unchanged instead of translating it from the chat shape.
+  bool response_native = false;
   std::optional<Principal> principal;
 
   // Outcome, filled as the request proceeds.

@@ -132,6 +132,12 @@ Result<std::string> tool_result_text(JsonView block, const std::string& path, js
       auto img = image_part(item, p);
       if (!img) return img.error();
       images.push_back(std::move(*img));
+    } else if (*type == "tool_reference") {
+      // Tool search (advanced-tool-use beta) answers with references to
+      // deferred tools, which are all in `tools` here: the name is the result.
+      auto name = required_string(item, "tool_name", p);
+      if (!name) return name.error();
+      join_into(text, "Tool loaded: " + *name);
     } else {
       return invalid(p + ".type", "unsupported block type '" + *type + "' in a tool_result", "unsupported_content");
     }
@@ -188,6 +194,22 @@ Error user_message(JsonView content, const std::string& path, json& out) {
   return std::nullopt;
 }
 
+// A thinking block carries its text and signature, a redacted one its data:
+// strings, as Anthropic's API requires them.
+Error check_thinking_block(JsonView block, const std::string& type, const std::string& path) {
+  for (const char* key : type == "thinking" ? std::initializer_list<const char*>{"thinking", "signature"}
+                                            : std::initializer_list<const char*>{"data"}) {
+    const JsonView v = field(block, key);
+    if (!v) {
+      // A signature may be missing in a history the client built itself.
+      if (std::string_view(key) == "signature") continue;
+      return missing(path + "." + key);
+    }
+    if (!v.is_string()) return invalid(path + "." + key, "expected a string");
+  }
+  return std::nullopt;
+}
+
 Error assistant_message(JsonView content, const std::string& path, json& out) {
   if (content.is_string()) {
     out.push_back({{"role", "assistant"}, {"content", content.str()}});
@@ -214,7 +236,10 @@ Error assistant_message(JsonView content, const std::string& path, json& out) {
       // Written as nlohmann writes it (keys sorted), as it always was.
       const std::string arguments = input ? input.to_json().dump(-1, ' ', false, json::error_handler_t::replace) : "{}";
       tool_calls.push_back({{"id", *id}, {"type", "function"}, {"function", {{"name", *name}, {"arguments", arguments}}}});
-    } else if (*type != "thinking" && *type != "redacted_thinking") {
+    } else if (*type == "thinking" || *type == "redacted_thinking") {
+      // Checked, then dropped: OpenAI-shaped upstreams cannot take them back.
+      if (Error e = check_thinking_block(block, *type, p)) return e;
+    } else {
       return invalid(p + ".type", "unsupported block type '" + *type + "' in an assistant message", "unsupported_content");
     }
   }
@@ -224,14 +249,17 @@ Error assistant_message(JsonView content, const std::string& path, json& out) {
   return std::nullopt;
 }
 
-Error translate_system(JsonView system, json& messages) {
+// The top-level `system` (path "system"), or a message of role system
+// between turns (the mid-conversation-system beta; path "messages[i].content"):
+// a string or text blocks, joined into one system message in place.
+Error translate_system(JsonView system, json& messages, const std::string& path = "system") {
   std::string text;
   if (system.is_string()) {
     text = system.str();
   } else if (system.is_array()) {
     std::size_t i = 0;
     for (const JsonView block : system.elements()) {
-      const std::string p = at("system", i++);
+      const std::string p = at(path, i++);
       auto type = block_type(block, p);
       if (!type) return type.error();
       if (*type != "text") return invalid(p + ".type", "expected 'text'");
@@ -240,7 +268,7 @@ Error translate_system(JsonView system, json& messages) {
       join_into(text, *t);
     }
   } else {
-    return invalid("system", "expected a string or an array of text blocks");
+    return invalid(path, "expected a string or an array of text blocks");
   }
   if (!text.empty()) messages.push_back({{"role", "system"}, {"content", text}});
   return std::nullopt;
@@ -267,8 +295,10 @@ Error translate_messages(JsonView body, json& messages) {
       e = user_message(content, p + ".content", messages);
     } else if (*role == "assistant") {
       e = assistant_message(content, p + ".content", messages);
+    } else if (*role == "system") {
+      e = translate_system(content, messages, p + ".content");
     } else {
-      e = invalid(p + ".role", "expected 'user' or 'assistant'; put system prompts in the top-level 'system'");
+      e = invalid(p + ".role", "expected 'user', 'assistant' or 'system'");
     }
     if (e) return e;
   }
@@ -346,6 +376,18 @@ std::string effort_for_budget(int64_t budget) {
   return "high";
 }
 
+// output_config.effort as the closest reasoning_effort OpenAI-shaped
+// upstreams accept: low, medium and high as they are; xhigh and max, which
+// few of them know, as high.
+Result<std::string> reasoning_effort_for(JsonView effort) {
+  if (effort.is_string()) {
+    const std::string_view e = effort.as_string();
+    if (e == "low" || e == "medium" || e == "high") return std::string(e);
+    if (e == "xhigh" || e == "max") return std::string("high");
+  }
+  return invalid("output_config.effort", "expected 'low', 'medium', 'high', 'xhigh' or 'max'");
+}
+
 Error translate_generation(JsonView body, MessagesCall call, TranslatedMessagesRequest& t) {
   json& out = t.body;
   const JsonView max_tokens = field(body, "max_tokens");
@@ -386,18 +428,28 @@ Error translate_generation(JsonView body, MessagesCall call, TranslatedMessagesR
       }
       out["reasoning_effort"] = effort_for_budget(integer(budget));
       thinking = true;
-    } else if (*type != "disabled" && *type != "adaptive") {
+    } else if (*type == "adaptive") {
+      // The model decides how much to think; output_config.effort (below)
+      // says how hard, medium when absent.
+      out["reasoning_effort"] = "medium";
+      thinking = true;
+    } else if (*type != "disabled") {
       return invalid("thinking.type", "expected 'enabled', 'disabled' or 'adaptive'");
+    }
+    if (const JsonView display = field(th, "display"); display && !display.is_string()) {
+      return invalid("thinking.display", "expected a string");
     }
   }
 
   if (const JsonView oc = field(body, "output_config")) {
     if (!oc.is_object()) return invalid("output_config", "expected an object");
     if (const JsonView effort = field(oc, "effort")) {
-      if (!(effort == "low") && !(effort == "medium") && !(effort == "high")) {
-        return invalid("output_config.effort", "expected 'low', 'medium' or 'high'");
+      auto mapped = reasoning_effort_for(effort);
+      if (!mapped) return mapped.error();
+      if (*mapped != effort.as_string()) {
+        t.notes.push_back("output_config.effort " + effort.str() + " sent as reasoning_effort " + *mapped);
       }
-      out["reasoning_effort"] = effort.str();
+      out["reasoning_effort"] = *mapped;
     }
     if (const JsonView format = field(oc, "format")) {
       // A type that is not a string is no json_schema format.
@@ -407,6 +459,16 @@ Error translate_generation(JsonView body, MessagesCall call, TranslatedMessagesR
       out["response_format"] = {{"type", "json_schema"},
                                 {"json_schema", {{"name", "output"}, {"schema", format["schema"].to_json()}}}};
     }
+  }
+
+  // Server-side context editing exists only on Anthropic's API (which takes
+  // the request natively); elsewhere the conversation is sent as it is.
+  if (const JsonView cm = field(body, "context_management")) {
+    if (!cm.is_object()) return invalid("context_management", "expected an object");
+    if (const JsonView edits = field(cm, "edits"); edits && !edits.is_array()) {
+      return invalid("context_management.edits", "expected an array");
+    }
+    t.notes.push_back("ignored context_management");
   }
 
   if (call == MessagesCall::create) {

@@ -7,6 +7,8 @@
 //
 // Mapping:
 //  - system (string or text blocks)     -> first `system` message (texts joined with "\n")
+//  - messages of role system            -> a `system` message in place (the mid-conversation-
+//                                          system beta: Claude Code sends one between turns)
 //  - user text / image blocks           -> user content parts (text, image_url; base64 images
 //                                          become data URLs, url images stay URLs)
 //  - user document blocks               -> base64 PDF: `file` part; plain-text source: text part
@@ -14,8 +16,10 @@
 //                                          text content joined with "\n"; images in a result
 //                                          follow in the user message after the tool messages
 //  - assistant text / tool_use blocks   -> content (texts joined with "\n") and tool_calls with
-//                                          JSON-string arguments; thinking blocks are dropped
-//                                          (OpenAI-shaped upstreams cannot take them back)
+//                                          JSON-string arguments; thinking and redacted_thinking
+//                                          blocks are checked, then dropped (OpenAI-shaped
+//                                          upstreams cannot take them back)
+//  - tool_result tool_reference blocks  -> "Tool loaded: <name>" text (tool search)
 //  - tools (input_schema)               -> function tools (parameters)
 //  - tool_choice auto/any/tool/none     -> "auto"/"required"/named function/"none";
 //    disable_parallel_tool_use          -> parallel_tool_calls:false (only with tools)
@@ -25,12 +29,19 @@
 //  - temperature, top_p                 -> the same; top_k is dropped with a note
 //  - metadata.user_id                   -> user
 //  - thinking {enabled, budget_tokens}  -> reasoning_effort: < 2048 low, < 8192 medium, else high
-//  - output_config.format json_schema   -> response_format json_schema; output_config.effort ->
-//                                          reasoning_effort
+//  - thinking {adaptive}                -> reasoning_effort from output_config.effort, else medium;
+//                                          both kinds send max_completion_tokens
+//  - output_config.format json_schema   -> response_format json_schema
+//  - output_config.effort               -> reasoning_effort: low/medium/high as they are, xhigh
+//                                          and max as high (noted)
+//  - context_management                 -> checked, then ignored (noted): only Anthropic's API
+//                                          edits context, and it takes the request natively
+//  - cache_control (anywhere)           -> ignored: a caching hint, never an error
 //  - stream                             -> stream, with stream_options.include_usage so that the
 //                                          final usage chunk reaches the Anthropic sink
 // Unknown block types, server tools and unsupported image types are 400s
-// naming the field, never silently dropped.
+// naming the field, never silently dropped. The anthropic-beta header and any
+// query string (Claude Code sends ?beta=true) change nothing here.
 
 #include <cstdint>
 #include <string>

@@ -16,6 +16,12 @@ AnthropicStreamTranslator& AnthropicSink::translator() {
 }
 
 asio::awaitable<bool> AnthropicSink::send_response(int status, std::string body, HeaderList headers) {
+  if (ctx_.response_native && status == 200) {
+    // Native pass-through: already the upstream's Anthropic answer.
+    headers.emplace_back("request-id", ctx_.request_id);
+    const bool sent = co_await inner_.send_response(200, std::move(body), std::move(headers));
+    co_return sent;
+  }
   AnthropicReply reply = anthropic_reply(status, body, ctx_.usage, ctx_.request_id);
   headers.emplace_back("request-id", ctx_.request_id);
   const bool sent = co_await inner_.send_response(reply.status, std::move(reply.body), std::move(headers));
@@ -23,7 +29,7 @@ asio::awaitable<bool> AnthropicSink::send_response(int status, std::string body,
 }
 
 asio::awaitable<bool> AnthropicSink::start_stream(HeaderList headers) {
-  translator();
+  if (!ctx_.response_native) translator();
   headers.emplace_back("request-id", ctx_.request_id);
   const bool started = co_await inner_.start_stream(std::move(headers));
   co_return started;

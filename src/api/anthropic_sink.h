@@ -4,6 +4,9 @@
 // this sink rewrites it into Anthropic's before it reaches the session
 // (anthropic_response.h for whole responses and errors, anthropic_stream.h
 // for streams). It adds a `request-id` header, as Anthropic's API does.
+// When a provider relays an Anthropic upstream natively (ctx.response_native,
+// providers/native_messages.h), a 200 body and named events pass unchanged;
+// errors, and an error that ends a stream, are still translated.
 // Owned by the session's dispatch; called from the connection's thread only.
 
 #include <optional>
@@ -25,7 +28,8 @@ class AnthropicSink final : public ResponseSink {
 
   boost::asio::awaitable<bool> send_response(int status, std::string body, HeaderList headers) override;
   boost::asio::awaitable<bool> start_stream(HeaderList headers) override;
-  // OpenAI payloads in; Anthropic named events out.
+  // OpenAI payloads in (an error payload too, once a native stream started);
+  // Anthropic named events out. Named events pass unchanged.
   boost::asio::awaitable<bool> send_event(std::string_view payload) override;
   boost::asio::awaitable<bool> send_named_event(std::string_view name, std::string_view payload) override;
   boost::asio::awaitable<bool> send_comment(std::string_view text) override;

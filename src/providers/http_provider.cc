@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "accounting/token_estimate.h"
+#include "providers/native_messages.h"
 #include "providers/param_policy.h"
 #include "providers/stream_normalizer.h"
 
@@ -160,7 +161,12 @@ class HttpProvider::StreamRun {
 
 asio::awaitable<AttemptOutcome> HttpProvider::call(RequestContext& ctx, const DeploymentConfig& deployment,
                                                    const AttemptLimits& limits, ResponseSink& sink) {
-  auto built = build_with_policy(*adapter_, ctx, deployment, params_);
+  // An Anthropic client's request on an upstream that speaks the Messages
+  // API goes through natively (native_messages.h); the parameter policy is
+  // for translated requests.
+  const bool passthrough = ctx.anthropic_body && adapter_->accepts_native_messages();
+  auto built = passthrough ? adapter_->build_native_messages(ctx, deployment)
+                      : build_with_policy(*adapter_, ctx, deployment, params_);
   if (!built) co_return fail(FailureClass::client, built.error());
   NativeRequest native = std::move(built.value());
   native.request.headers.emplace_back("x-request-id", ctx.request_id);
@@ -188,6 +194,15 @@ asio::awaitable<AttemptOutcome> HttpProvider::call(RequestContext& ctx, const De
       retry_ms = *mapped.error.retry_after_seconds * 1000;
     }
     co_return fail(mapped.failure, mapped.error, retry_ms);
+  }
+
+  if (passthrough) {
+    auto relayed = co_await relay_native_messages(ctx, ex, sink);
+    if (!ctx.anthropic_count_tokens && ctx.usage.source == UsageSource::none) {
+      ctx.usage.prompt_tokens = prompt_estimate(ctx);
+      ctx.usage.source = UsageSource::estimated;
+    }
+    co_return relayed;
   }
 
   if (!ctx.stream) {

@@ -22,6 +22,7 @@ class HttpProvider final : public Provider {
   }
 
   std::string kind() const override { return adapter_->kind(); }
+  bool speaks_anthropic_messages() const override { return adapter_->accepts_native_messages(); }
   boost::asio::awaitable<AttemptOutcome> call(RequestContext& ctx, const DeploymentConfig& deployment,
                                               const AttemptLimits& limits, ResponseSink& sink) override;
 

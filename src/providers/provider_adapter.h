@@ -93,6 +93,19 @@ class ProviderAdapter {
     return map_error(status, body, retry_after_seconds);
   }
 
+  // Native pass-through of the Anthropic Messages API: true when this
+  // upstream speaks it, so that an Anthropic client's request
+  // (ctx.anthropic_body) goes to it as it is, only `model` changed, and the
+  // answer comes back unchanged (native_messages.h relays it).
+  virtual bool accepts_native_messages() const { return false; }
+  // The upstream request for ctx.anthropic_body on `deployment`: POST
+  // .../v1/messages, or .../v1/messages/count_tokens when
+  // ctx.anthropic_count_tokens. Called only when accepts_native_messages().
+  virtual Result<NativeRequest> build_native_messages(const RequestContext& ctx,
+                                                      const DeploymentConfig& deployment) const {
+    return ApiError::internal("this provider has no native Messages API");
+  }
+
   // Adds credentials that need I/O (an OAuth token). Default: nothing to do.
   virtual boost::asio::awaitable<std::optional<ApiError>> authorize(NativeRequest& request, UpstreamPool& pool) {
     co_return std::nullopt;

@@ -347,7 +347,12 @@ asio::awaitable<void> Router::route(RequestContext& ctx, ResponseSink& sink) {
       if (const auto* pc = config_->find_provider(d.provider)) ctx.api_base = pc->base_url;
       ctx.attempts = ++attempt_no;
       ctx.notes = notes_before_attempts;  // notes describe the attempt that answers, not earlier ones
+      if (!(ctx.anthropic_body && provider.speaks_anthropic_messages())) {
+        // This attempt sends the Anthropic request translated, not natively.
+        ctx.notes.insert(ctx.notes.end(), ctx.translation_notes.begin(), ctx.translation_notes.end());
+      }
       ctx.usage = Usage{};
+      ctx.response_native = false;
 
       AttemptRecord record;
       record.deployment_id = d.id;
@@ -463,6 +468,41 @@ asio::awaitable<void> Router::route(RequestContext& ctx, ResponseSink& sink) {
   if (err.retry_after_seconds) headers.emplace_back("retry-after", std::to_string(*err.retry_after_seconds));
   std::string body = err.body();
   co_await sink.send_response(err.status, std::move(body), std::move(headers));
+}
+
+asio::awaitable<bool> Router::count_tokens(RequestContext& ctx, ResponseSink& sink) {
+  const std::string group = ctx.route_model.empty() ? ctx.requested_model : ctx.route_model;
+  const ModelConfig* model = config_->find_model(group);
+  if (!model) co_return false;
+  std::map<std::string, std::string> required;
+  if (ctx.principal) required = ctx.principal->route_tags;
+  for (const auto& [k, v] : ctx.route_tags) required.emplace(k, v);
+  for (const DeploymentConfig* d : attempt_order(*model)) {
+    if (!has_tags(*d, required)) continue;
+    auto& provider = *providers_.at(d->provider);
+    if (!provider.speaks_anthropic_messages()) continue;
+    ctx.model_group = group;
+    ctx.deployment_model = d->model;
+    ctx.deployment_id = d->id;
+    ctx.provider_name = d->provider;
+    ctx.provider_type = provider.kind();
+    ctx.response_native = false;
+    const auto& rc = config_->router;
+    AttemptLimits limits;
+    limits.connect = milliseconds(rc.connect_ms);
+    limits.first_byte = milliseconds(rc.first_byte_ms);
+    limits.deadline = ctx.start + milliseconds(rc.total_ms);
+    limits.keepalive_interval = milliseconds(config_->server.keepalive_interval_ms);
+    auto outcome = co_await provider.call(ctx, *d, limits, sink);
+    if (outcome.ok() || sink.committed() || sink.client_gone()) {
+      ctx.status = outcome.ok() ? 200 : outcome.error ? outcome.error->status : 502;
+      co_return true;
+    }
+    spdlog::info("[{}] count_tokens on {} failed ({}); estimating instead", ctx.request_id, d->id,
+                 outcome.error ? outcome.error->message : "unknown");
+    co_return false;
+  }
+  co_return false;
 }
 
 asio::awaitable<void> Router::check_health() {

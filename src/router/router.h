@@ -61,6 +61,12 @@ class Router {
   // chat request each, in turn, within router.health_checks.timeout_ms. The
   // verdicts go to the deployments' states.
   boost::asio::awaitable<void> check_health();
+  // POST /v1/messages/count_tokens: the exact count from the first deployment
+  // of the model (in routing order, within the key's tags) whose provider
+  // speaks the Messages API natively, relayed to `sink`. False when none does
+  // or its answer failed, with nothing sent: the caller then estimates. No
+  // retries, no spend: counting generates nothing.
+  boost::asio::awaitable<bool> count_tokens(RequestContext& ctx, ResponseSink& sink);
 
   // The order the strategy would try a group's deployments in, ignoring
   // circuits (exposed for tests).

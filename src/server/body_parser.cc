@@ -62,10 +62,13 @@ Decision BodyParser::parse_json(RequestContext& ctx) const {
 Decision BodyParser::translate(RequestContext& ctx, const ResponseItemResolver* history) const {
   if (ctx.endpoint == Endpoint::messages || ctx.endpoint == Endpoint::count_tokens) {
     const auto call = ctx.endpoint == Endpoint::count_tokens ? MessagesCall::count_tokens : MessagesCall::create;
+    // Kept for an upstream that takes it natively (a shared document, no copy).
+    ctx.anthropic_body = ctx.body;
+    ctx.anthropic_count_tokens = call == MessagesCall::count_tokens;
     auto translated = translate_messages_request(ctx.body.view(), call);
     if (!translated) return translated.error();
     ctx.body = RequestBody(std::move(translated->body));
-    for (auto& note : translated->notes) ctx.notes.push_back(std::move(note));
+    ctx.translation_notes = std::move(translated->notes);
     ctx.endpoint = Endpoint::chat_completions;
   } else if (ctx.endpoint == Endpoint::responses) {
     auto translated = translate_responses_request(ctx.body.view(), history);

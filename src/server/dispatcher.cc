@@ -58,6 +58,11 @@ asio::awaitable<void> Dispatcher::serve(RequestLifecycle& request, HttpRequest& 
   // The Anthropic-compatible routes answer in Anthropic's shape, errors
   // included: everything they send goes through the translating sink.
   const bool anthropic = route.endpoint == Endpoint::messages || route.endpoint == Endpoint::count_tokens;
+  if (anthropic) {
+    // Forwarded to an Anthropic upstream that takes the request natively.
+    ctx.anthropic_version = std::string(http["anthropic-version"]);
+    ctx.anthropic_beta = std::string(http["anthropic-beta"]);
+  }
   AnthropicSink anthropic_sink(client, ctx);
   // The Responses API answers with Response objects and its named events.
   const bool responses = route.endpoint == Endpoint::responses;
@@ -100,7 +105,11 @@ asio::awaitable<void> Dispatcher::serve(RequestLifecycle& request, HttpRequest& 
     co_return;
   }
   if (route.endpoint == Endpoint::count_tokens) {
-    // Answered here, not upstream: an estimate over the translated request.
+    // The exact count from a deployment that speaks the Messages API, else
+    // an estimate over the translated request, answered here.
+    auto router = worker_.router_for(request.generation());
+    const bool counted = co_await router->count_tokens(ctx, out);
+    if (counted) co_return;
     ctx.status = 200;
     std::string body = nlohmann::json{{"input_tokens", estimate_request_input_tokens(ctx.body.view())}}.dump();
     HeaderList h;

@@ -196,6 +196,115 @@ TEST(AnthropicMessagesRequest, ThinkingBecomesReasoningEffort) {
   EXPECT_EQ(reject(base({{"thinking", {{"type", "enabled"}}}})).param, "thinking.budget_tokens");
 }
 
+// Claude Code sends thinking {type: adaptive} with output_config.effort.
+TEST(AnthropicMessagesRequest, AdaptiveThinkingTakesTheEffort) {
+  auto up = translate(base({{"thinking", {{"type", "adaptive"}, {"display", "omitted"}}}}));
+  EXPECT_EQ(up["reasoning_effort"], "medium");
+  EXPECT_EQ(up["max_completion_tokens"], 256);
+  EXPECT_FALSE(up.contains("max_tokens"));
+  for (const char* effort : {"low", "medium", "high"}) {
+    std::vector<std::string> notes;
+    auto e = translate(base({{"thinking", {{"type", "adaptive"}}}, {"output_config", {{"effort", effort}}}}),
+                       MessagesCall::create, &notes);
+    EXPECT_EQ(e["reasoning_effort"], effort);
+    EXPECT_TRUE(notes.empty());
+  }
+  // Efforts beyond what OpenAI-shaped upstreams take become their highest, noted.
+  for (const char* effort : {"xhigh", "max"}) {
+    std::vector<std::string> notes;
+    auto e = translate(base({{"thinking", {{"type", "adaptive"}}}, {"output_config", {{"effort", effort}}}}),
+                       MessagesCall::create, &notes);
+    EXPECT_EQ(e["reasoning_effort"], "high");
+    ASSERT_EQ(notes.size(), 1u);
+    EXPECT_EQ(notes[0], std::string("output_config.effort ") + effort + " sent as reasoning_effort high");
+  }
+  // The effort also wins over an enabled thinking budget.
+  EXPECT_EQ(translate(base({{"thinking", {{"type", "enabled"}, {"budget_tokens", 1024}}},
+                            {"output_config", {{"effort", "high"}}}}))["reasoning_effort"],
+            "high");
+}
+
+TEST(AnthropicMessagesRequest, HostileThinkingAndEffortAre400sNamingTheField) {
+  EXPECT_EQ(reject(base({{"output_config", {{"effort", "extreme"}}}})).param, "output_config.effort");
+  EXPECT_EQ(reject(base({{"output_config", {{"effort", 3}}}})).param, "output_config.effort");
+  EXPECT_EQ(reject(base({{"thinking", {{"type", "sometimes"}}}})).param, "thinking.type");
+  EXPECT_EQ(reject(base({{"thinking", {{"type", "adaptive"}, {"display", 1}}}})).param, "thinking.display");
+  EXPECT_EQ(reject(base({{"context_management", "clear"}})).param, "context_management");
+  EXPECT_EQ(reject(base({{"context_management", {{"edits", "all"}}}})).param, "context_management.edits");
+  const auto e = reject(base({{"thinking", "adaptive"}}));
+  EXPECT_EQ(e.status, 400);
+  EXPECT_EQ(e.type, "invalid_request_error");
+  EXPECT_EQ(e.message, "thinking: expected an object");
+}
+
+TEST(AnthropicMessagesRequest, ContextManagementIsIgnoredWithANote) {
+  std::vector<std::string> notes;
+  auto up = translate(base({{"context_management", json::parse(R"({"edits":[{"type":"clear_thinking_20251015","keep":"all"}]})")}}),
+                      MessagesCall::create, &notes);
+  EXPECT_FALSE(up.contains("context_management"));
+  EXPECT_EQ(notes, std::vector<std::string>{"ignored context_management"});
+}
+
+// The mid-conversation-system beta: a system turn stays where it is.
+TEST(AnthropicMessagesRequest, SystemMessagesBetweenTurnsStayInPlace) {
+  auto up = translate(base({{"system", "Top."},
+                            {"messages", json::parse(R"([
+    {"role":"user","content":"hi"},
+    {"role":"system","content":[{"type":"text","text":"Env: linux","cache_control":{"type":"ephemeral"}},{"type":"text","text":"cwd /w"}]},
+    {"role":"assistant","content":"hello"},
+    {"role":"system","content":"Be brief now."},
+    {"role":"user","content":"go"}])")}}));
+  EXPECT_EQ(up["messages"], json::parse(R"([
+    {"role":"system","content":"Top."},
+    {"role":"user","content":"hi"},
+    {"role":"system","content":"Env: linux\ncwd /w"},
+    {"role":"assistant","content":"hello"},
+    {"role":"system","content":"Be brief now."},
+    {"role":"user","content":"go"}])"));
+  EXPECT_EQ(reject(base({{"messages", json::parse(R"([{"role":"user","content":"hi"},{"role":"system","content":[{"type":"image"}]}])")}})).param,
+            "messages[1].content[0].type");
+  EXPECT_EQ(reject(base({{"messages", json::parse(R"([{"role":"user","content":"hi"},{"role":"system","content":[{"type":"text","text":7}]}])")}})).param,
+            "messages[1].content[0].text");
+}
+
+// cache_control may sit on system blocks, tools and content blocks: ignored.
+TEST(AnthropicMessagesRequest, CacheControlAnywhereIsIgnored) {
+  const json cc = {{"type", "ephemeral"}, {"ttl", "1h"}};
+  auto up = translate(base({{"system", json::array({{{"type", "text"}, {"text", "S"}, {"cache_control", cc}}})},
+                            {"tools", json::array({{{"name", "f"}, {"input_schema", {{"type", "object"}}}, {"cache_control", cc}, {"defer_loading", true}}})},
+                            {"messages", json::array({{{"role", "user"}, {"content", json::array({{{"type", "text"}, {"text", "q"}, {"cache_control", cc}}})}}})}}));
+  EXPECT_EQ(up.dump().find("cache_control"), std::string::npos);
+  EXPECT_EQ(up["messages"][0]["content"], "S");
+  EXPECT_EQ(up["tools"][0]["function"]["name"], "f");
+}
+
+// Thinking blocks with signatures in the history are checked, then dropped
+// for OpenAI-shaped upstreams (which cannot take them back).
+TEST(AnthropicMessagesRequest, ThinkingBlocksInHistoryAreCheckedThenDropped) {
+  auto up = translate(base({{"messages", json::parse(R"([
+    {"role":"user","content":"hi"},
+    {"role":"assistant","content":[{"type":"thinking","thinking":"hmm","signature":"sig=="},{"type":"redacted_thinking","data":"opaque"},{"type":"text","text":"ok"}]},
+    {"role":"user","content":"go"}])")}}));
+  EXPECT_EQ(up["messages"][1], json::parse(R"({"role":"assistant","content":"ok"})"));
+  auto bad = [](const char* block) {
+    return reject(base({{"messages", json::array({{{"role", "assistant"}, {"content", json::array({json::parse(block)})}}})}})).param;
+  };
+  EXPECT_EQ(bad(R"({"type":"thinking","signature":"s"})"), "messages[0].content[0].thinking");
+  EXPECT_EQ(bad(R"({"type":"thinking","thinking":"t","signature":5})"), "messages[0].content[0].signature");
+  EXPECT_EQ(bad(R"({"type":"redacted_thinking"})"), "messages[0].content[0].data");
+  EXPECT_EQ(bad(R"({"type":"redacted_thinking","data":{}})"), "messages[0].content[0].data");
+}
+
+TEST(AnthropicMessagesRequest, ToolReferencesInToolResultsNameTheTool) {
+  auto up = translate(base({{"messages", json::parse(R"([
+    {"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"ToolSearch","input":{"query":"x"}}]},
+    {"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":[{"type":"tool_reference","tool_name":"WebFetch"}]}]}])")}}));
+  EXPECT_EQ(up["messages"][1], json::parse(R"({"role":"tool","tool_call_id":"t1","content":"Tool loaded: WebFetch"})"));
+  EXPECT_EQ(reject(base({{"messages", json::parse(R"([
+    {"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":[{"type":"tool_reference"}]}]}])")}})).param,
+            "messages[0].content[0].content[0].tool_name");
+}
+
 TEST(AnthropicMessagesRequest, StructuredOutput) {
   auto up = translate(base({{"output_config", {{"format", {{"type", "json_schema"}, {"schema", {{"type", "object"}}}}}}}}));
   EXPECT_EQ(up["response_format"],
@@ -215,7 +324,7 @@ TEST(AnthropicMessagesRequest, RequiredFields) {
   body.erase("model");
   EXPECT_EQ(reject(body).message, "model: Field required");
   EXPECT_EQ(reject(base({{"messages", json::array()}})).param, "messages");
-  EXPECT_EQ(reject(base({{"messages", json::parse(R"([{"role":"system","content":"x"}])")}})).param, "messages[0].role");
+  EXPECT_EQ(reject(base({{"messages", json::parse(R"([{"role":"tool","content":"x"}])")}})).param, "messages[0].role");
   EXPECT_EQ(reject(base({{"messages", json::parse(R"([{"role":"user","content":[{"type":"audio"}]}])")}})).param,
             "messages[0].content[0].type");
   EXPECT_EQ(reject(base({{"temperature", 1.5}})).param, "temperature");

@@ -445,6 +445,27 @@ structured = {"model": "claude-opus-4-1", "max_tokens": 10, "messages": [{"role"
 write("anthropic_inbound", "create", json.dumps(messages_body).encode() + le(0, 1))
 write("anthropic_inbound", "count_tokens", json.dumps(messages_body).encode() + le(1, 1))
 write("anthropic_inbound", "structured", json.dumps(structured).encode() + le(4, 1))
+# What Claude Code sends (tests/data/claude_code_messages_request.json, in small):
+# a system turn between turns, adaptive thinking, effort, context management,
+# cache_control, a thinking block with its signature, a tool round.
+claude_code = {
+    "model": "gw-model", "max_tokens": 32000, "stream": True,
+    "system": [{"type": "text", "text": "You are Claude Code.", "cache_control": {"type": "ephemeral"}}],
+    "messages": [
+        {"role": "user", "content": [{"type": "text", "text": "Write hi"}]},
+        {"role": "system", "content": [{"type": "text", "text": "# Environment"}]},
+        {"role": "assistant", "content": [{"type": "thinking", "thinking": "run it", "signature": "sig"},
+                                          {"type": "redacted_thinking", "data": "x"},
+                                          {"type": "tool_use", "id": "toolu_01", "name": "Bash", "input": {"command": "echo hi"}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_01", "content": [
+            {"type": "text", "text": "ok"}, {"type": "tool_reference", "tool_name": "Read"}],
+            "cache_control": {"type": "ephemeral"}}]}],
+    "tools": [{"name": "Bash", "input_schema": {"type": "object"}, "defer_loading": True}],
+    "thinking": {"type": "adaptive", "display": "omitted"},
+    "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
+    "output_config": {"effort": "xhigh"},
+    "metadata": {"user_id": "{\"session_id\":\"0\"}"}}
+write("anthropic_inbound", "claude_code", json.dumps(claude_code).encode() + le(0, 1))
 write("anthropic_inbound", "invalid", b'{"model":"c","max_tokens":1,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/tiff","data":"x"}}]}]}' + le(0, 1))
 completion = {"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "gpt-4o", "choices": [
     {"index": 0, "message": {"role": "assistant", "content": "Hi", "reasoning_content": "hm", "tool_calls": [

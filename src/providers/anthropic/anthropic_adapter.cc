@@ -70,6 +70,48 @@ Result<NativeRequest> AnthropicAdapter::build_request(const RequestContext& ctx,
   return out;
 }
 
+Result<NativeRequest> AnthropicAdapter::build_native_messages(const RequestContext& ctx,
+                                                              const DeploymentConfig& deployment) const {
+  if (!ctx.anthropic_body) return ApiError::internal("no Anthropic request to pass through");
+  // The client's bytes, only the model spliced in (json_patch.h).
+  RequestBody body = *ctx.anthropic_body;
+  body.set("model", deployment.model);
+  NativeRequest out{url_, {}};
+  out.request.target = ctx.anthropic_count_tokens ? target_ + "/count_tokens" : target_;
+  out.request.body = body.serialize();
+  const bool stream = !ctx.anthropic_count_tokens && ctx.stream;
+  out.request.headers.emplace_back("content-type", "application/json");
+  out.request.headers.emplace_back("accept", stream ? "text/event-stream" : "application/json");
+  if (!config_.api_key.empty()) out.request.headers.emplace_back("x-api-key", config_.api_key);
+  // The client's API version and betas (its features, its request's shape);
+  // the provider's configured version when it names none.
+  const std::string& version = !ctx.anthropic_version.empty() ? ctx.anthropic_version
+                               : config_.api_version.empty() ? std::string("2023-06-01")
+                                                             : config_.api_version;
+  out.request.headers.emplace_back("anthropic-version", version);
+  // One anthropic-beta: the client's betas, then any the provider's
+  // configuration adds that the client did not name.
+  std::string betas = ctx.anthropic_beta;
+  for (const auto& [k, v] : config_.headers) {
+    if (k != "anthropic-beta") {
+      out.request.headers.emplace_back(k, v);
+      continue;
+    }
+    std::string_view rest = v;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      std::string_view beta = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      while (!beta.empty() && beta.front() == ' ') beta.remove_prefix(1);
+      while (!beta.empty() && beta.back() == ' ') beta.remove_suffix(1);
+      if (beta.empty() || ("," + betas + ",").find("," + std::string(beta) + ",") != std::string::npos) continue;
+      betas += (betas.empty() ? "" : ",") + std::string(beta);
+    }
+  }
+  if (!betas.empty()) out.request.headers.emplace_back("anthropic-beta", betas);
+  return out;
+}
+
 Result<json> AnthropicAdapter::translate_response(const RequestContext& ctx, json native, Usage& usage) const {
   anthropic::ResponseOptions options;
   options.created = now_seconds();

@@ -10,6 +10,11 @@
 // Anthropic counterpart: a 400 naming the endpoint, and no upstream call.
 // Headers: x-api-key, anthropic-version (ProviderConfig::api_version),
 // content-type, plus the provider's configured headers.
+//
+// Native pass-through (accepts_native_messages): a request that came in on
+// /v1/messages or /v1/messages/count_tokens goes to {base}/v1/messages (or
+// .../count_tokens) with the client's body as it is, only `model` spliced to
+// the deployment's, and the client's anthropic-version and anthropic-beta.
 
 #include <memory>
 #include <string>
@@ -35,6 +40,10 @@ class AnthropicAdapter final : public ProviderAdapter {
   Result<std::unique_ptr<StreamDecoder>> stream_decoder(const RequestContext& ctx,
                                                         std::string_view content_type) const override;
   UpstreamFailure map_error(int status, std::string_view body, std::optional<int> retry_after_seconds) const override;
+  // Anthropic clients' requests go through as they are (native pass-through).
+  bool accepts_native_messages() const override { return true; }
+  Result<NativeRequest> build_native_messages(const RequestContext& ctx,
+                                              const DeploymentConfig& deployment) const override;
 
  private:
   const ProviderConfig& config_;

@@ -16,7 +16,12 @@ void take_count(const json& obj, const char* key, int64_t& into, bool& seen) {
   if (it == obj.end() || !it->is_number()) return;
   const double v = it->get<double>();
   if (v < 0) return;
-  into = it->is_number_integer() ? it->get<int64_t>() : static_cast<int64_t>(v);
+  // Clamped far above any real count, so that sums of counters cannot
+  // overflow (an integer beyond int64 would otherwise read as negative).
+  constexpr int64_t kMaxCount = int64_t{1} << 40;
+  into = v >= static_cast<double>(kMaxCount) ? kMaxCount
+         : it->is_number_integer()           ? it->get<int64_t>()
+                                             : static_cast<int64_t>(v);
   seen = true;
 }
 
