@@ -89,21 +89,29 @@ bool Ledger::record(SpendRow row) {
     return false;
   }
   const uint64_t bytes = payload.size() + Spool::kFrameOverhead;
+  bool wake = false;
   {
     std::lock_guard lk(mu_);
     if (stopping_ || unshipped_bytes_ >= options_.max_spool_bytes) {
       ++refused_;
       return false;
     }
-    if (queue_.empty()) first_queued_at_ = SteadyClock::now();
+    // The writer waits for the first row of a group, then for the group
+    // commit window to close or the group to fill: only those two events
+    // change what it waits for. Waking it for every row would cost a context
+    // switch per request on the workers' CPU for nothing.
+    const bool first = queue_.empty();
+    const bool fills = queue_bytes_ < kGroupBytes && queue_bytes_ + bytes >= kGroupBytes;
+    if (first) first_queued_at_ = SteadyClock::now();
     queue_.push_back(std::move(payload));
     queue_bytes_ += bytes;
     unshipped_bytes_ += bytes;
     ++recorded_;
     ++pending_rows_;
     pending_times_.push_back(row.end_time);
+    wake = first || fills;
   }
-  writer_cv_.notify_one();
+  if (wake) writer_cv_.notify_one();
   return true;
 }
 
