@@ -106,8 +106,8 @@ TEST_F(GatewayTest, ResponsesMidStreamErrorAndTruncationFail) {
       .sse_data(R"({"error":{"message":"model crashed","type":"server_error"}})");
   upstream.enqueue(script);
   upstream.enqueue(FakeResponse::chunked().sse_data(chunk({{"content", "Par"}})).close());
-  TestClient client(port);
   for (int i = 0; i < 2; ++i) {
+    TestClient client(port);  // a failed stream closes its connection
     auto res = client.post_json("/v1/responses", body(true), auth());
     ASSERT_EQ(res.status, 200);
     auto ev = events_of(res);
