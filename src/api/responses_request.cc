@@ -359,7 +359,7 @@ Error translate_generation(JsonView body, TranslatedResponsesRequest& t) {
   if (Error e = number_in(body, "temperature", 0, 2, t)) return e;
   if (Error e = number_in(body, "top_p", 0, 1, t)) return e;
   if (const JsonView m = field(body, "max_output_tokens")) {
-    if (!m.is_number_integer() || m.is_number_unsigned() || m.as_int64() < 1 || m.as_int64() > 2147483647) {
+    if (!m.is_number_integer() || m.as_int64() < 1 || m.as_int64() > 2147483647) {
       return invalid("max_output_tokens", "expected an integer between 1 and 2147483647");
     }
     out["max_completion_tokens"] = m.as_int64();
@@ -375,7 +375,8 @@ Error translate_generation(JsonView body, TranslatedResponsesRequest& t) {
       out["reasoning_effort"] = effort.str();
     }
     json echo = {{"effort", nullptr}, {"summary", nullptr}};
-    for (const auto& [k, v] : r.to_json().items()) echo[k] = v;
+    const json given = r.to_json();
+    for (const auto& [k, v] : given.items()) echo[k] = v;
     t.echo["reasoning"] = std::move(echo);
   }
   for (const char* key : {"safety_identifier", "user"}) {

@@ -53,7 +53,7 @@ std::vector<ResponsesEvent> ResponsesStreamTranslator::on_payload(std::string_vi
 std::vector<ResponsesEvent> ResponsesStreamTranslator::on_end() {
   std::vector<ResponsesEvent> out;
   if (finished_) return out;
-  fail({{"error", {{"type", "server_error"}, {"message", "The upstream stream ended before the response completed."}}}},
+  fail(responses_error({{"error", {{"type", "server_error"}, {"message", "The upstream stream ended before the response completed."}}}}),
        out);
   return out;
 }

@@ -53,9 +53,8 @@ model_provider = "tollgate"
 check_for_update_on_startup = false
 web_search = "disabled"
 
-[features]
-multi_agent = false
-goals = false
+[agents]
+enabled = false
 
 [model_providers.tollgate]
 name = "Tollgate"
@@ -75,7 +74,8 @@ enabled = false
 exporter = "none"
 `);
   const last = path.join(home, 'last-message.txt');
-  const env = { PATH: process.env.PATH, HOME: home, CODEX_HOME: home, TOLLGATE_API_KEY: KEY, NO_COLOR: '1', TERM: 'dumb' };
+  const env = { ...process.env, HOME: home, CODEX_HOME: home, TOLLGATE_API_KEY: KEY, NO_COLOR: '1' };
+  for (const name of Object.keys(env)) if (name.startsWith('OPENAI_') || name.startsWith('CODEX_') && name !== 'CODEX_HOME') delete env[name];
   return new Promise((resolve, reject) => {
     const child = spawn(codexBin, ['exec', '--skip-git-repo-check', '--ephemeral', '--sandbox', 'danger-full-access',
       '--color', 'never', '-C', workdir, '-o', last, prompt], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -239,6 +239,9 @@ models:
           }),
         },
         stopWhen: stepCountIs(3),
+        // With store (the API's default) the SDK sends the first step's call
+        // back as an item_reference, which needs stored responses.
+        providerOptions: { openai: { store: false } },
       });
       assert.deepEqual(seen, ['Paris']);
       assert.equal(result.steps.length, 2);
