@@ -216,7 +216,7 @@ models:
       }
     });
 
-    test('hosted tools are a clear 400 naming the tool', async () => {
+    test('hosted tools and an unknown previous_response_id are clear 400s naming the field', async () => {
       await assert.rejects(
         client.responses.create({ model: 'gpt-test', input: 'Search', tools: [{ type: 'web_search' }] }),
         (e) => e.status === 400 && e.type === 'invalid_request_error' && e.param === 'tools[0].type' && /web_search/.test(e.message));
@@ -240,8 +240,7 @@ models:
         },
         stopWhen: stepCountIs(3),
         // With store (the API's default) the SDK sends the first step's call
-        // back as an item_reference, which needs stored responses.
-        providerOptions: { openai: { store: false } },
+        // back as an item_reference: the gateway finds it in its stored responses.
       });
       assert.deepEqual(seen, ['Paris']);
       assert.equal(result.steps.length, 2);
