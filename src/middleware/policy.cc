@@ -14,9 +14,9 @@ struct Atom {
   bool prefix;
 };
 
-// At most five atoms, held by value: admission runs on every request.
+// At most six atoms, held by value: admission runs on every request.
 struct Atoms {
-  std::array<Atom, 5> items{};
+  std::array<Atom, 6> items{};
   std::size_t size = 0;
   const Atom* begin() const { return items.data(); }
   const Atom* end() const { return items.data() + size; }
@@ -25,8 +25,8 @@ struct Atoms {
 Atoms atoms_of(std::string_view entry) {
   if (entry == "llm_api_routes" || entry == "openai_routes") {
     return {{{{"/v1/chat/", true}, {"/v1/completions", true}, {"/v1/embeddings", true}, {"/v1/messages", true},
-              {"/v1/models", true}}},
-            5};
+              {"/v1/responses", true}, {"/v1/models", true}}},
+            6};
   }
   if (entry == "info_routes") return {{{{"/key/info", false}, {"/team/info", false}, {"/user/info", false}}}, 3};
   if (entry == "management_routes") {
