@@ -15,6 +15,7 @@ namespace tollgate {
 namespace {
 
 namespace fs = std::filesystem;
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -394,6 +395,27 @@ keys:
                   R"(router.backof: unknown key (did you mean "backoff"?))",
                   R"(router.timeouts.total: unknown key (did you mean "total_ms"?))",
                   R"(keys[0].model: unknown key (did you mean "models"?))"));
+}
+
+TEST(ConfigLoader, ResponsesSection) {
+  auto defaults = valid(load_config_string(kProvidersAndModels));
+  EXPECT_TRUE(defaults->responses.store_default);
+  EXPECT_EQ(defaults->responses.retention_days, 30);
+  EXPECT_EQ(defaults->responses.max_response_bytes, 8ull << 20);
+  EXPECT_EQ(defaults->responses.memory_max_bytes, 256ull << 20);
+
+  auto set = valid(load_config_string(
+      kProvidersAndModels + "responses: {store_default: false, retention_days: 0, max_response_mb: 2, memory_max_mb: 64}\n"));
+  EXPECT_FALSE(set->responses.store_default);
+  EXPECT_EQ(set->responses.retention_days, 0);
+  EXPECT_EQ(set->responses.max_response_bytes, 2ull << 20);
+  EXPECT_EQ(set->responses.memory_max_bytes, 64ull << 20);
+
+  const auto errors = errors_of(kProvidersAndModels + "responses: {retention_days: -1, max_response_mb: 0, retention: 3}\n");
+  ASSERT_EQ(errors.size(), 3u);
+  EXPECT_THAT(errors, Contains(HasSubstr("responses.retention_days")));
+  EXPECT_THAT(errors, Contains(HasSubstr("responses.max_response_mb")));
+  EXPECT_THAT(errors, Contains(HasSubstr("responses.retention: unknown key")));
 }
 
 TEST(ConfigLoader, DuplicateYamlKeysAreErrors) {

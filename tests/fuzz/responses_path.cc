@@ -39,7 +39,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const auto e = tollgate::response_not_found(route.id);
     FUZZ_CHECK(e.status == 404, path);
     FUZZ_CHECK(nlohmann::json::accept(e.body()), e.body());
-    if (!tollgate::valid_response_id(route.id)) FUZZ_CHECK(e.message.find(route.id) == std::string::npos || route.id.empty(), e.message);
+    // An invalid id is never echoed: the message is the fixed one.
+    if (!tollgate::valid_response_id(route.id)) {
+      FUZZ_CHECK(e.message == "Response not found: no response has that id.", e.message);
+    } else {
+      FUZZ_CHECK(e.message == "Response with id '" + route.id + "' not found.", e.message);
+    }
   }
 
   const auto parsed = tollgate::parse_input_items_query(query);

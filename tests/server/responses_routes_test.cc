@@ -252,13 +252,13 @@ TEST(ResponsesOwnerTest, ScopesFollowTheKey) {
   config.master_key = "sk-master-0123456789";
   RequestContext ctx;
   EXPECT_EQ(owner_of(ctx, config), "anonymous");
-  ctx.principal = Principal{"ops", "sk-...ops", {}, false, nullptr, nullptr, nullptr};
+  ctx.principal = Principal{"ops", "sk-...ops", {}, false, nullptr, nullptr, nullptr, {}};
   EXPECT_EQ(owner_of(ctx, config), "static:ops");
   ctx.principal->is_master = true;
   EXPECT_EQ(owner_of(ctx, config), "master");
   auto key = std::make_shared<KeyRecord>();
   key->key_id = "k1";
-  ctx.principal = Principal{"alias", "sk-...", {}, false, key, nullptr, nullptr};
+  ctx.principal = Principal{"alias", "sk-...", {}, false, key, nullptr, nullptr, {}};
   EXPECT_EQ(owner_of(ctx, config), "key:k1");
   key->team_id = "t1";
   EXPECT_EQ(owner_of(ctx, config), "team:t1");
