@@ -84,7 +84,11 @@ asio::awaitable<Result<std::unique_ptr<ResponseItemResolver>>> fetch_response_hi
   std::string failure;
   try {
     if (wants_previous && valid_response_id(previous.as_string())) {
-      auto conversation = co_await archive->conversation(previous.str(), owner);
+      // Arguments built outside the co_await operand (GCC 12 destroys some
+      // temporaries there twice).
+      std::string previous_id = previous.str();
+      auto lookup = archive->conversation(previous_id, owner);
+      auto conversation = co_await std::move(lookup);
       if (conversation) {
         json items = json::array();
         for (const auto& text : conversation->items) {
@@ -92,7 +96,7 @@ asio::awaitable<Result<std::unique_ptr<ResponseItemResolver>>> fetch_response_hi
         }
         // An earlier turn may itself have referred to stored items.
         collect_references(items, references);
-        history->conversation_id_ = previous.str();
+        history->conversation_id_ = std::move(previous_id);
         history->conversation_ = std::move(items);
       }
     }
@@ -100,7 +104,8 @@ asio::awaitable<Result<std::unique_ptr<ResponseItemResolver>>> fetch_response_hi
     for (std::size_t i = 0; i < references.size() && seen.size() < kMaxItemReferences; ++i) {
       const std::string& id = references[i];
       if (!valid_item_id(id) || !seen.insert(id).second) continue;
-      if (auto text = co_await archive->find_item(id, owner)) {
+      auto find = archive->find_item(id, owner);
+      if (auto text = co_await std::move(find)) {
         if (auto item = parse_item(*text)) history->items_.emplace(id, std::move(*item));
       }
     }

@@ -159,19 +159,25 @@ asio::awaitable<StoredResponsesReply> serve_stored_responses(ResponseArchive* ar
   if (!archive) co_return reply_error(ApiError::unavailable("Stored responses are not available on this gateway."));
   if (!valid_response_id(route.id)) co_return reply_error(response_not_found(route.id));
   const std::string owner = owner_of(ctx, config);
+  // The archive's calls are made outside the co_await operands: GCC 12
+  // destroys some temporaries there twice.
   try {
     if (route.kind == ResponsesPath::Kind::input_items) {
       auto parsed = parse_input_items_query(query);
       if (!parsed) co_return reply_error(parsed.error());
-      auto page = co_await archive->input_items(route.id, owner, *parsed);
+      auto list = archive->input_items(route.id, owner, *parsed);
+      auto page = co_await std::move(list);
       if (!page) co_return reply_error(response_not_found(route.id));
       co_return StoredResponsesReply{200, list_body(*page), {}, {}};
     }
     if (method == http::verb::delete_) {
-      if (!co_await archive->remove(route.id, owner)) co_return reply_error(response_not_found(route.id));
+      auto removal = archive->remove(route.id, owner);
+      const bool removed = co_await std::move(removal);
+      if (!removed) co_return reply_error(response_not_found(route.id));
       co_return reply_json({{"id", route.id}, {"object", "response.deleted"}, {"deleted", true}});
     }
-    auto stored = co_await archive->get(route.id, owner);
+    auto lookup = archive->get(route.id, owner);
+    auto stored = co_await std::move(lookup);
     if (!stored) co_return reply_error(response_not_found(route.id));
     co_return StoredResponsesReply{200, std::move(stored->response_json), {}, {}};
   } catch (const StoreError&) {

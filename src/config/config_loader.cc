@@ -28,7 +28,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace config_detail;
 
-constexpr std::string_view kDefaultOpenAiUrl = "https://api.openai.com/v1";
 struct ProviderTypeInfo {
   std::string_view name;
   ProviderType type;

@@ -94,7 +94,7 @@ boost::asio::awaitable<Decision> AuthMiddleware::on_request(RequestContext& ctx)
         co_return std::nullopt;
       }
     }
-    ctx.principal = Principal{"anonymous", "", {}, false, nullptr, nullptr, nullptr};
+    ctx.principal = Principal{"anonymous", "", {}, false, nullptr, nullptr, nullptr, {}};
     co_return std::nullopt;
   }
   if (key.empty()) {

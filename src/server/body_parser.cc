@@ -75,7 +75,7 @@ Decision BodyParser::translate(RequestContext& ctx, const ResponseItemResolver* 
     if (!translated) return translated.error();
     const auto now = std::chrono::system_clock::now().time_since_epoch();
     ResponsesCall call{new_response_id(), std::chrono::duration_cast<std::chrono::seconds>(now).count(),
-                       translated->store, std::move(translated->echo)};
+                       translated->store, std::move(translated->echo), {}};
     if (archive_ && !ctx.body.view()["store"].is_boolean()) {
       // No `store` in the request: the operator's default (responses.store_default).
       call.store = archive_->store_default();

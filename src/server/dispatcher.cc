@@ -101,7 +101,8 @@ asio::awaitable<void> Dispatcher::serve(RequestLifecycle& request, HttpRequest& 
     ctx.status = reply.status;
     ctx.error_type = reply.error_type;
     ctx.reject_reason = reply.error_message;
-    co_await out.send_response(reply.status, std::move(reply.body), {});
+    HeaderList headers;  // named: GCC 12 destroys temporaries in co_await operands twice
+    co_await out.send_response(reply.status, std::move(reply.body), std::move(headers));
     co_return;
   }
   if (route.endpoint == Endpoint::count_tokens) {

@@ -32,7 +32,9 @@ asio::awaitable<bool> ResponseArchive::put(StoredResponse response) {
     memory_->put(response);
     co_return true;
   }
-  co_await db_->run([&](Store& s) { SqlResponseStore::of(s).put(response); });
+  // A named job: GCC 12 destroys temporaries in co_await operands twice.
+  std::function<void(Store&)> job = [&](Store& s) { SqlResponseStore::of(s).put(response); };
+  co_await db_->run(job);
   co_return true;
 }
 
@@ -40,7 +42,9 @@ asio::awaitable<std::optional<StoredResponse>> ResponseArchive::get(std::string 
   const auto now = now_();
   if (memory_) co_return memory_->get(id, owner, now);
   std::optional<StoredResponse> out;
-  co_await db_->run([&](Store& s) { out = SqlResponseStore::of(s).get(id, owner, now); });
+  // A named job: GCC 12 destroys temporaries in co_await operands twice.
+  std::function<void(Store&)> job = [&](Store& s) { out = SqlResponseStore::of(s).get(id, owner, now); };
+  co_await db_->run(job);
   co_return out;
 }
 
@@ -48,7 +52,9 @@ asio::awaitable<bool> ResponseArchive::remove(std::string id, std::string owner)
   const auto now = now_();
   if (memory_) co_return memory_->remove(id, owner, now);
   bool out = false;
-  co_await db_->run([&](Store& s) { out = SqlResponseStore::of(s).remove(id, owner, now); });
+  // A named job: GCC 12 destroys temporaries in co_await operands twice.
+  std::function<void(Store&)> job = [&](Store& s) { out = SqlResponseStore::of(s).remove(id, owner, now); };
+  co_await db_->run(job);
   co_return out;
 }
 
@@ -57,7 +63,11 @@ asio::awaitable<std::optional<ItemPage>> ResponseArchive::input_items(std::strin
   const auto now = now_();
   if (memory_) co_return memory_->input_items(id, owner, query, now);
   std::optional<ItemPage> out;
-  co_await db_->run([&](Store& s) { out = SqlResponseStore::of(s).input_items(id, owner, query, now); });
+  // A named job: GCC 12 destroys temporaries in co_await operands twice.
+  std::function<void(Store&)> job = [&](Store& s) {
+    out = SqlResponseStore::of(s).input_items(id, owner, query, now);
+  };
+  co_await db_->run(job);
   co_return out;
 }
 
@@ -65,7 +75,11 @@ asio::awaitable<std::optional<std::string>> ResponseArchive::find_item(std::stri
   const auto now = now_();
   if (memory_) co_return memory_->find_item(item_id, owner, now);
   std::optional<std::string> out;
-  co_await db_->run([&](Store& s) { out = SqlResponseStore::of(s).find_item(item_id, owner, now); });
+  // A named job: GCC 12 destroys temporaries in co_await operands twice.
+  std::function<void(Store&)> job = [&](Store& s) {
+    out = SqlResponseStore::of(s).find_item(item_id, owner, now);
+  };
+  co_await db_->run(job);
   co_return out;
 }
 
@@ -74,8 +88,11 @@ asio::awaitable<std::optional<Conversation>> ResponseArchive::conversation(std::
   const auto now = now_();
   if (memory_) co_return memory_->conversation(previous_response_id, owner, max_depth, now);
   std::optional<Conversation> out;
-  co_await db_->run(
-      [&](Store& s) { out = SqlResponseStore::of(s).conversation(previous_response_id, owner, max_depth, now); });
+  // A named job: GCC 12 destroys temporaries in co_await operands twice.
+  std::function<void(Store&)> job = [&](Store& s) {
+    out = SqlResponseStore::of(s).conversation(previous_response_id, owner, max_depth, now);
+  };
+  co_await db_->run(job);
   co_return out;
 }
 
