@@ -55,12 +55,21 @@ Connection read_connection(const std::vector<std::string_view>& reads, std::size
     FUZZ_CHECK(p.body.size() <= body_limit, "body beyond body_limit");
     if (auto cl = msg.find(http::field::content_length); cl != msg.end() && !msg.chunked()) {
       // Compared as numbers: "Content-Length: 01" is valid and means 1 (found
-      // by this target, which compared the digits as text).
-      const std::string_view digits = cl->value();
-      std::uint64_t length = 0;
-      const auto [end, err] = std::from_chars(digits.data(), digits.data() + digits.size(), length);
-      FUZZ_CHECK(err == std::errc() && end == digits.data() + digits.size() && length == p.body.size(),
-                 "body size differs from Content-Length");
+      // by this target, which compared the digits as text). A list of equal
+      // values ("8,8", RFC 9110 8.6) is one length: Beast accepts it (also
+      // found by this target).
+      std::string_view values = cl->value();
+      while (!values.empty()) {
+        const std::size_t comma = values.find(',');
+        std::string_view digits = values.substr(0, comma);
+        while (!digits.empty() && (digits.front() == ' ' || digits.front() == '\t')) digits.remove_prefix(1);
+        while (!digits.empty() && (digits.back() == ' ' || digits.back() == '\t')) digits.remove_suffix(1);
+        std::uint64_t length = 0;
+        const auto [end, err] = std::from_chars(digits.data(), digits.data() + digits.size(), length);
+        FUZZ_CHECK(err == std::errc() && end == digits.data() + digits.size() && length == p.body.size(),
+                   "body size differs from Content-Length");
+        values = comma == std::string_view::npos ? std::string_view() : values.substr(comma + 1);
+      }
     }
     c.requests.push_back(std::move(p));
     if (!c.requests.back().keep_alive) return false;  // the session stops reading
